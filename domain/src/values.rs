@@ -1,0 +1,721 @@
+//! Validated value types. Each is built through a constructor that checks its rule and returns a
+//! [`ValueError`]; a value that exists is valid. Messages are Django REST framework's wording, so the
+//! HTTP layer can pass them through unchanged.
+//!
+//! "Characters" are Unicode scalar values. Every text type rejects the NUL character, which
+//! PostgreSQL cannot store: that rule lives here so that no store ever has to refuse a value.
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use serde_json::Value;
+
+/// Why a value was refused, with the message a client sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValueError(pub String);
+
+impl ValueError {
+    fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// The messages of the validation rules, in DRF's wording.
+pub mod messages {
+    /// A required key was absent.
+    pub const REQUIRED: &str = "This field is required.";
+    /// `null` where it is not allowed.
+    pub const NOT_NULL: &str = "This field may not be null.";
+    /// A blank string where it is not allowed.
+    pub const BLANK: &str = "This field may not be blank.";
+    /// A value that is not a string.
+    pub const NOT_STRING: &str = "Not a valid string.";
+    /// A value that is not `true`, `false` or `null`.
+    pub const NOT_BOOLEAN: &str = "Must be a valid boolean.";
+    /// A malformed URL.
+    pub const URL: &str = "Enter a valid URL.";
+    /// A NUL character in text.
+    pub const NUL: &str = "Null characters are not allowed.";
+    /// A malformed date.
+    pub const DATE_FORMAT: &str =
+        "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.";
+    /// A date of birth after today.
+    pub const DOB_FUTURE: &str = "Date of birth cannot be in the future.";
+    /// A date of birth before 1900.
+    pub const DOB_TOO_OLD: &str = "Date of birth must be in 1900 or later.";
+    /// A malformed phone number.
+    pub const PHONE: &str = "Enter a valid phone number.";
+    /// Strict mode: a key that names no field.
+    pub const UNKNOWN: &str = "Unknown field.";
+    /// Strict mode: a read-only key.
+    pub const READ_ONLY: &str = "This field is read-only.";
+
+    /// A text longer than `max` characters.
+    pub fn max_length(max: usize) -> String {
+        format!("Ensure this field has no more than {max} characters.")
+    }
+
+    /// A list longer than `max` items.
+    pub fn max_items(max: usize) -> String {
+        format!("Ensure this field has no more than {max} elements.")
+    }
+
+    /// A list field that got something else.
+    pub fn not_a_list(got: &str) -> String {
+        format!("Expected a list of items but got type \"{got}\".")
+    }
+}
+
+use messages as msg;
+
+/// Checks a text against the rules every stored text shares: no NUL, at most `max` characters.
+fn check_text(value: &str, max: usize) -> Result<(), ValueError> {
+    if value.contains('\0') {
+        return Err(ValueError::new(msg::NUL));
+    }
+    if value.chars().count() > max {
+        return Err(ValueError::new(msg::max_length(max)));
+    }
+    Ok(())
+}
+
+macro_rules! text_accessors {
+    ($t:ty) => {
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl $t {
+            /// The text itself.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+/// The owner of a row: an opaque identifier from the token, 1 to 255 characters, no NUL. Integers
+/// and UUIDs both occur; they are kept as their text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(String);
+text_accessors!(UserId);
+
+impl UserId {
+    /// The longest accepted identifier, in characters.
+    pub const MAX: usize = 255;
+
+    /// Accepts a non-empty identifier of at most 255 characters without NUL.
+    ///
+    /// # Errors
+    /// [`ValueError`] when the identifier is empty, too long or holds NUL.
+    pub fn parse(value: impl Into<String>) -> Result<Self, ValueError> {
+        let value = value.into();
+        if value.is_empty() {
+            return Err(ValueError::new(msg::BLANK));
+        }
+        check_text(&value, Self::MAX)?;
+        Ok(Self(value))
+    }
+}
+
+/// A row's version: it changes with every write, so it identifies one state of the row.
+///
+/// A new row starts at a version derived from the clock (microseconds since the epoch), so that a
+/// row deleted and created again never repeats an earlier version; every update adds one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Version(i64);
+
+impl Version {
+    /// Wraps a stored version.
+    pub const fn new(value: i64) -> Self {
+        Self(value)
+    }
+
+    /// The version of a row created at `micros` microseconds since the epoch (at least 1).
+    pub fn initial(micros: i64) -> Self {
+        Self(micros.max(1))
+    }
+
+    /// The version after one more write.
+    pub fn next(self) -> Self {
+        Self(self.0.saturating_add(1))
+    }
+
+    /// The number itself.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// An absolute `http` or `https` URL of at most `MAX` characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HttpUrl<const MAX: usize>(String);
+
+/// A profile link (`linkedin_url` … `portfolio_url`): at most 200 characters.
+pub type LinkUrl = HttpUrl<200>;
+/// A file reference (`profile_picture`, `resume`): at most 2048 characters.
+pub type FileUrl = HttpUrl<2048>;
+
+impl<const MAX: usize> HttpUrl<MAX> {
+    /// Accepts an absolute http(s) URL with a host, of at most `MAX` characters. Surrounding white
+    /// space is trimmed first, as DRF does.
+    ///
+    /// # Errors
+    /// [`ValueError`] when the text is too long, holds NUL, or is not an http(s) URL with a host.
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim();
+        check_text(value, MAX)?;
+        if value.chars().any(char::is_whitespace) {
+            return Err(ValueError::new(msg::URL));
+        }
+        let parsed = url::Url::parse(value).map_err(|_| ValueError::new(msg::URL))?;
+        let scheme_ok = matches!(parsed.scheme(), "http" | "https");
+        let host_ok = parsed.host_str().is_some_and(|h| !h.is_empty());
+        if !scheme_ok || !host_ok {
+            return Err(ValueError::new(msg::URL));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The URL as the client gave it (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MAX: usize> AsRef<str> for HttpUrl<MAX> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MAX: usize> fmt::Display for HttpUrl<MAX> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Free text about the user: at most 5000 characters, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Bio(String);
+text_accessors!(Bio);
+
+impl Bio {
+    /// The longest accepted bio, in characters.
+    pub const MAX: usize = 5000;
+
+    /// Accepts a text of at most 5000 characters after trimming.
+    ///
+    /// # Errors
+    /// [`ValueError`] when the text is too long or holds NUL.
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim();
+        check_text(value, Self::MAX)?;
+        Ok(Self(value.to_owned()))
+    }
+}
+
+/// The user's country: at most 100 characters, may be empty (the default).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Country(String);
+text_accessors!(Country);
+
+impl Country {
+    /// The longest accepted country, in characters.
+    pub const MAX: usize = 100;
+
+    /// Accepts a text of at most 100 characters after trimming.
+    ///
+    /// # Errors
+    /// [`ValueError`] when the text is too long or holds NUL.
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim();
+        check_text(value, Self::MAX)?;
+        Ok(Self(value.to_owned()))
+    }
+}
+
+/// The kind of user (for example `developer` or `investor`): not blank, at most 50 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserType(String);
+text_accessors!(UserType);
+
+impl UserType {
+    /// The longest accepted user type, in characters.
+    pub const MAX: usize = 50;
+
+    /// Accepts a non-blank text of at most 50 characters after trimming.
+    ///
+    /// # Errors
+    /// [`ValueError`] when the text is blank, too long or holds NUL.
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(ValueError::new(msg::BLANK));
+        }
+        check_text(value, Self::MAX)?;
+        Ok(Self(value.to_owned()))
+    }
+}
+
+/// A phone number: at most 32 characters of digits, spaces and `+ - ( ) .`, with at least 4 digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Phone(String);
+text_accessors!(Phone);
+
+impl Phone {
+    /// The longest accepted phone number, in characters.
+    pub const MAX: usize = 32;
+    /// The fewest digits a phone number has.
+    pub const MIN_DIGITS: usize = 4;
+
+    /// Accepts a phone number (trimmed first).
+    ///
+    /// # Errors
+    /// [`ValueError`] when the text is too long, holds another character, or has under 4 digits.
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim();
+        check_text(value, Self::MAX)?;
+        let allowed = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.');
+        let digits = value.chars().filter(char::is_ascii_digit).count();
+        if !value.chars().all(allowed) || digits < Self::MIN_DIGITS {
+            return Err(ValueError::new(msg::PHONE));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+/// A date of birth: a calendar date in 1900 or later and not after "today" (the UTC date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DateOfBirth(NaiveDate);
+
+impl DateOfBirth {
+    /// The earliest accepted year.
+    pub const MIN_YEAR: i32 = 1900;
+
+    /// Parses `YYYY-MM-DD` exactly and checks the date against `today`.
+    ///
+    /// # Errors
+    /// [`ValueError`] for another format, an impossible date, a date after `today` or before 1900.
+    pub fn parse(value: &str, today: NaiveDate) -> Result<Self, ValueError> {
+        let value = value.trim();
+        let shape_ok = value.len() == 10
+            && value.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        if !shape_ok {
+            return Err(ValueError::new(msg::DATE_FORMAT));
+        }
+        let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .map_err(|_| ValueError::new(msg::DATE_FORMAT))?;
+        Self::new(date, today)
+    }
+
+    /// Checks a date against `today`.
+    ///
+    /// # Errors
+    /// [`ValueError`] for a date after `today` or before 1900.
+    pub fn new(date: NaiveDate, today: NaiveDate) -> Result<Self, ValueError> {
+        if date > today {
+            return Err(ValueError::new(msg::DOB_FUTURE));
+        }
+        Self::restore(date)
+    }
+
+    /// Accepts a date that was valid when it was stored: only the 1900 rule is checked, since a
+    /// date that was not in the future then is not in the future now.
+    ///
+    /// # Errors
+    /// [`ValueError`] for a date before 1900.
+    pub fn restore(date: NaiveDate) -> Result<Self, ValueError> {
+        if date.year() < Self::MIN_YEAR {
+            return Err(ValueError::new(msg::DOB_TOO_OLD));
+        }
+        Ok(Self(date))
+    }
+
+    /// The date itself.
+    pub fn date(self) -> NaiveDate {
+        self.0
+    }
+}
+
+impl fmt::Display for DateOfBirth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+/// One name of a list (a skill, an interest, a tag): trimmed, 1 to 100 characters. Two names are
+/// the same name when their [`key`](CatalogueName::key)s (Unicode lower case) are equal.
+#[derive(Debug, Clone, Eq)]
+pub struct CatalogueName {
+    name: String,
+    key: String,
+}
+
+impl CatalogueName {
+    /// The longest accepted name, in characters.
+    pub const MAX: usize = 100;
+
+    /// Accepts a name of 1 to 100 characters after trimming.
+    ///
+    /// # Errors
+    /// [`ValueError`] when the name is blank, too long or holds NUL.
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let name = value.trim();
+        if name.is_empty() {
+            return Err(ValueError::new(msg::BLANK));
+        }
+        check_text(name, Self::MAX)?;
+        Ok(Self {
+            name: name.to_owned(),
+            key: name.to_lowercase(),
+        })
+    }
+
+    /// The name as spelled.
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// The case-insensitive key: the name in Unicode lower case. Catalogues are unique on it.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl PartialEq for CatalogueName {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl std::hash::Hash for CatalogueName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
+}
+
+impl fmt::Display for CatalogueName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// An ordered list of names without case-insensitive duplicates, at most 50 long. Two lists are
+/// equal when they hold the same keys in the same order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct NameList(Vec<CatalogueName>);
+
+impl NameList {
+    /// The most names a list holds (after duplicates collapse).
+    pub const MAX: usize = 50;
+
+    /// The empty list.
+    pub fn empty() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Builds a list from names, collapsing case-insensitive duplicates to their first occurrence
+    /// and keeping the order.
+    ///
+    /// # Errors
+    /// [`ValueError`] when more than 50 distinct names remain.
+    pub fn new(names: impl IntoIterator<Item = CatalogueName>) -> Result<Self, ValueError> {
+        let mut kept: Vec<CatalogueName> = Vec::new();
+        for name in names {
+            if !kept.iter().any(|k| k.key == name.key) {
+                kept.push(name);
+            }
+        }
+        if kept.len() > Self::MAX {
+            return Err(ValueError::new(msg::max_items(Self::MAX)));
+        }
+        Ok(Self(kept))
+    }
+
+    /// The names, in order.
+    pub fn names(&self) -> &[CatalogueName] {
+        &self.0
+    }
+
+    /// True when the list holds no name.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The number of names.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// A free JSON document (`address`, `company_info`, `additional_data`): any JSON value but `null`
+/// (which means "unset"), at most 16 KiB in its compact serialisation and 20 levels deep, with no
+/// NUL character in any string or key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonDocument(Value);
+
+impl JsonDocument {
+    /// The largest accepted document, in bytes of compact UTF-8 JSON.
+    pub const MAX_BYTES: usize = 16 * 1024;
+    /// The deepest accepted nesting; `[]` is 1 level, a scalar 0.
+    pub const MAX_DEPTH: usize = 20;
+
+    /// Accepts a document. `null` is not a document: callers treat it as "unset" before this.
+    ///
+    /// # Errors
+    /// [`ValueError`] when the value is `null`, too large, too deep or holds NUL.
+    pub fn new(value: Value) -> Result<Self, ValueError> {
+        if value.is_null() {
+            return Err(ValueError::new(msg::NOT_NULL));
+        }
+        if depth(&value) > Self::MAX_DEPTH {
+            return Err(ValueError::new(format!(
+                "Ensure this JSON document is nested no deeper than {} levels.",
+                Self::MAX_DEPTH
+            )));
+        }
+        if has_nul(&value) {
+            return Err(ValueError::new(msg::NUL));
+        }
+        if compact_len(&value) > Self::MAX_BYTES {
+            return Err(ValueError::new(format!(
+                "Ensure this JSON document is no larger than {} bytes.",
+                Self::MAX_BYTES
+            )));
+        }
+        Ok(Self(value))
+    }
+
+    /// The document.
+    pub fn value(&self) -> &Value {
+        &self.0
+    }
+
+    /// The document, by value.
+    pub fn into_value(self) -> Value {
+        self.0
+    }
+}
+
+/// Nesting depth: scalars 0, an array or object one more than its deepest member.
+pub fn depth(value: &Value) -> usize {
+    // Iterative, so that no input can exhaust the stack.
+    let mut deepest = 0;
+    let mut stack: Vec<(&Value, usize)> = vec![(value, 0)];
+    while let Some((v, d)) = stack.pop() {
+        match v {
+            Value::Array(items) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(items.iter().map(|i| (i, d + 1)));
+            }
+            Value::Object(map) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(map.values().map(|i| (i, d + 1)));
+            }
+            _ => deepest = deepest.max(d),
+        }
+    }
+    deepest
+}
+
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// The length of the compact UTF-8 serialisation.
+fn compact_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a Value into an infallible sink cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn user_id_bounds() {
+        assert!(UserId::parse("").is_err());
+        assert!(UserId::parse("a".repeat(255)).is_ok());
+        assert!(UserId::parse("a".repeat(256)).is_err());
+        assert!(UserId::parse("a\0b").is_err());
+        assert_eq!(UserId::parse("42").unwrap().as_str(), "42");
+    }
+
+    #[test]
+    fn link_urls_accept_http_and_https_up_to_200_characters() {
+        let base = "https://example.com/";
+        assert!(LinkUrl::parse(&format!("{base}{}", "a".repeat(200 - base.len()))).is_ok());
+        let too_long = format!("{base}{}", "a".repeat(201 - base.len()));
+        assert_eq!(
+            LinkUrl::parse(&too_long).unwrap_err().0,
+            "Ensure this field has no more than 200 characters."
+        );
+        assert!(LinkUrl::parse("http://example.com").is_ok());
+        assert_eq!(LinkUrl::parse("  http://example.com  ").unwrap().as_str(), "http://example.com");
+    }
+
+    #[test]
+    fn urls_refuse_other_schemes_and_garbage() {
+        for bad in [
+            "ftp://example.com",
+            "javascript:alert(1)",
+            "example.com",
+            "http://",
+            "https://exa mple.com",
+            "mailto:a@b.c",
+            "",
+        ] {
+            assert_eq!(LinkUrl::parse(bad).unwrap_err().0, msg::URL, "{bad}");
+        }
+    }
+
+    #[test]
+    fn file_urls_allow_2048_characters() {
+        let base = "https://cdn.example.com/";
+        assert!(FileUrl::parse(&format!("{base}{}", "a".repeat(2048 - base.len()))).is_ok());
+        assert!(FileUrl::parse(&format!("{base}{}", "a".repeat(2049 - base.len()))).is_err());
+    }
+
+    #[test]
+    fn length_counts_unicode_scalar_values() {
+        assert!(Bio::parse(&"é".repeat(5000)).is_ok());
+        assert!(Bio::parse(&"é".repeat(5001)).is_err());
+        assert!(Country::parse(&"🇫".repeat(100)).is_ok());
+        assert!(Country::parse(&"🇫".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn text_is_trimmed_and_nul_is_refused() {
+        assert_eq!(Bio::parse("  hi \n").unwrap().as_str(), "hi");
+        assert_eq!(Bio::parse("a\0").unwrap_err().0, msg::NUL);
+        assert_eq!(Country::parse("").unwrap().as_str(), "");
+    }
+
+    #[test]
+    fn user_type_is_not_blank_and_at_most_50() {
+        assert_eq!(UserType::parse("   ").unwrap_err().0, msg::BLANK);
+        assert!(UserType::parse(&"x".repeat(50)).is_ok());
+        assert!(UserType::parse(&"x".repeat(51)).is_err());
+    }
+
+    #[test]
+    fn phone_rules() {
+        assert!(Phone::parse("+1 (555) 010-0199").is_ok());
+        assert!(Phone::parse("1234").is_ok());
+        assert!(Phone::parse("123").is_err());
+        assert!(Phone::parse("12a34").is_err());
+        assert!(Phone::parse(&"1".repeat(32)).is_ok());
+        assert!(Phone::parse(&"1".repeat(33)).is_err());
+        assert!(Phone::parse("٤٤٤٤").is_err(), "non-ASCII digits are not digits here");
+    }
+
+    #[test]
+    fn date_of_birth_rules() {
+        let today = day(2026, 11, 29);
+        assert_eq!(DateOfBirth::parse("2026-11-29", today).unwrap().date(), today);
+        assert_eq!(DateOfBirth::parse("2026-11-30", today).unwrap_err().0, msg::DOB_FUTURE);
+        assert!(DateOfBirth::parse("1900-01-01", today).is_ok());
+        assert_eq!(DateOfBirth::parse("1899-12-31", today).unwrap_err().0, msg::DOB_TOO_OLD);
+        for bad in ["2020-1-01", "2020/01/01", "2020-02-30", "20200101", "01-01-2020", "2020-01-01T00:00"] {
+            assert_eq!(DateOfBirth::parse(bad, today).unwrap_err().0, msg::DATE_FORMAT, "{bad}");
+        }
+        assert_eq!(DateOfBirth::parse("2020-02-29", today).unwrap().to_string(), "2020-02-29");
+    }
+
+    #[test]
+    fn names_are_trimmed_and_compared_without_case() {
+        let a = CatalogueName::parse("  Rust ").unwrap();
+        let b = CatalogueName::parse("rUST").unwrap();
+        assert_eq!(a.as_str(), "Rust");
+        assert_eq!(a, b);
+        assert_eq!(CatalogueName::parse(" ").unwrap_err().0, msg::BLANK);
+        assert!(CatalogueName::parse(&"n".repeat(100)).is_ok());
+        assert!(CatalogueName::parse(&"n".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn name_lists_collapse_duplicates_to_the_first_and_keep_order() {
+        let names = ["Go", "rust", "GO", "Rust", "C"].map(|n| CatalogueName::parse(n).unwrap());
+        let list = NameList::new(names).unwrap();
+        let spelled: Vec<&str> = list.names().iter().map(CatalogueName::as_str).collect();
+        assert_eq!(spelled, ["Go", "rust", "C"]);
+    }
+
+    #[test]
+    fn the_fifty_name_limit_counts_after_collapsing() {
+        let fifty = (0..50).map(|i| CatalogueName::parse(&format!("n{i}")).unwrap());
+        let with_dupes = fifty.clone().chain(std::iter::once(CatalogueName::parse("N0").unwrap()));
+        assert_eq!(NameList::new(with_dupes).unwrap().len(), 50);
+        let fifty_one = fifty.chain(std::iter::once(CatalogueName::parse("n50").unwrap()));
+        assert!(NameList::new(fifty_one).is_err());
+    }
+
+    #[test]
+    fn json_depth_counts_containers() {
+        assert_eq!(depth(&json!(1)), 0);
+        assert_eq!(depth(&json!([])), 1);
+        assert_eq!(depth(&json!({"a": [1]})), 2);
+    }
+
+    #[test]
+    fn json_documents_have_size_and_depth_limits() {
+        let mut deep = json!(1);
+        for _ in 0..20 {
+            deep = json!([deep]);
+        }
+        assert!(JsonDocument::new(deep.clone()).is_ok());
+        assert!(JsonDocument::new(json!([deep])).is_err());
+        // {"a":"…"} is 8 bytes of syntax around the string.
+        let fits = json!({"a": "x".repeat(16 * 1024 - 8)});
+        assert!(JsonDocument::new(fits).is_ok());
+        let over = json!({"a": "x".repeat(16 * 1024 - 7)});
+        assert!(JsonDocument::new(over).is_err());
+        assert!(JsonDocument::new(json!({"k\u{0}": 1})).is_err());
+        assert!(JsonDocument::new(Value::Null).is_err());
+    }
+
+    #[test]
+    fn versions_start_from_the_clock_and_grow() {
+        assert_eq!(Version::initial(0).get(), 1);
+        assert_eq!(Version::initial(10).next().get(), 11);
+    }
+}
