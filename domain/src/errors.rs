@@ -129,7 +129,10 @@ mod tests {
         );
         assert_eq!(
             errors.get("skills"),
-            Some(&FieldError::Items(BTreeMap::from([(2, vec!["Not a valid string.".into()])])))
+            Some(&FieldError::Items(BTreeMap::from([(
+                2,
+                vec!["Not a valid string.".into()]
+            )])))
         );
         assert!(!errors.is_empty());
     }
@@ -139,7 +142,10 @@ mod tests {
         let mut errors = FieldErrors::new();
         errors.add_item("skills", 0, "x");
         errors.add("skills", "too many");
-        assert_eq!(errors.get("skills"), Some(&FieldError::Messages(vec!["too many".into()])));
+        assert_eq!(
+            errors.get("skills"),
+            Some(&FieldError::Messages(vec!["too many".into()]))
+        );
     }
 
     #[test]

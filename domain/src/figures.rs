@@ -226,7 +226,11 @@ mod tests {
 
     #[test]
     fn top_domain_is_the_highest_rating_ties_to_the_first_name() {
-        let ratings = [rating("vision", 1500.0), rating("nlp", 1700.0), rating("audio", 1700.0)];
+        let ratings = [
+            rating("vision", 1500.0),
+            rating("nlp", 1700.0),
+            rating("audio", 1700.0),
+        ];
         assert_eq!(top_domain(&ratings).unwrap().domain, "audio");
         assert_eq!(top_domain(&[]), None);
     }
@@ -267,7 +271,11 @@ mod tests {
     fn a_streak_reaching_today_or_yesterday_is_current() {
         let days = [day(25), day(26), day(27), day(28)];
         assert_eq!(streaks(&days, &[], day(28)).current, 4);
-        assert_eq!(streaks(&days, &[], day(29)).current, 4, "today is still open");
+        assert_eq!(
+            streaks(&days, &[], day(29)).current,
+            4,
+            "today is still open"
+        );
         let s = streaks(&days, &[], day(30));
         assert_eq!((s.current, s.highest), (0, 4), "a missed day breaks it");
     }
@@ -276,9 +284,23 @@ mod tests {
     fn freezes_bridge_gaps_without_counting() {
         let active = [day(20), day(21), day(23), day(24)];
         let s = streaks(&active, &[day(22)], day(24));
-        assert_eq!(s, Streaks { current: 4, highest: 4, current_freezes: 1 });
+        assert_eq!(
+            s,
+            Streaks {
+                current: 4,
+                highest: 4,
+                current_freezes: 1
+            }
+        );
         let unbridged = streaks(&active, &[], day(24));
-        assert_eq!(unbridged, Streaks { current: 2, highest: 2, current_freezes: 0 });
+        assert_eq!(
+            unbridged,
+            Streaks {
+                current: 2,
+                highest: 2,
+                current_freezes: 0
+            }
+        );
     }
 
     #[test]
@@ -291,7 +313,14 @@ mod tests {
     #[test]
     fn future_days_and_duplicates_are_ignored() {
         let s = streaks(&[day(28), day(28), day(29), day(30)], &[day(30)], day(29));
-        assert_eq!(s, Streaks { current: 2, highest: 2, current_freezes: 0 });
+        assert_eq!(
+            s,
+            Streaks {
+                current: 2,
+                highest: 2,
+                current_freezes: 0
+            }
+        );
     }
 
     #[test]
@@ -305,9 +334,18 @@ mod tests {
         let at = |h| Utc.with_ymd_and_hms(2026, 1, 1, h, 0, 0).unwrap();
         let inputs = FigureInputs {
             titles: vec![
-                UnlockedTitle { title: "Expert".into(), unlocked_at: at(5) },
-                UnlockedTitle { title: "Novice".into(), unlocked_at: at(1) },
-                UnlockedTitle { title: "Apprentice".into(), unlocked_at: at(1) },
+                UnlockedTitle {
+                    title: "Expert".into(),
+                    unlocked_at: at(5),
+                },
+                UnlockedTitle {
+                    title: "Novice".into(),
+                    unlocked_at: at(1),
+                },
+                UnlockedTitle {
+                    title: "Apprentice".into(),
+                    unlocked_at: at(1),
+                },
             ],
             ..FigureInputs::default()
         };

@@ -128,7 +128,13 @@ impl UserDetail {
             version: self.version,
             profile_picture: patch.profile_picture.resolve(&self.profile_picture),
             bio: patch.bio.resolve(&self.bio),
-            address: json_field(&self.address, &patch.address, mode, Field::Address, &mut errors),
+            address: json_field(
+                &self.address,
+                &patch.address,
+                mode,
+                Field::Address,
+                &mut errors,
+            ),
             country: keep(&patch.country, &self.country),
             phone: patch.phone.resolve(&self.phone),
             dob: patch.dob.resolve(&self.dob),
@@ -159,7 +165,9 @@ impl UserDetail {
             platform_features_emails: patch
                 .platform_features_emails
                 .resolve(&self.platform_features_emails),
-            activity_based_emails: patch.activity_based_emails.resolve(&self.activity_based_emails),
+            activity_based_emails: patch
+                .activity_based_emails
+                .resolve(&self.activity_based_emails),
             company_info: json_field(
                 &self.company_info,
                 &patch.company_info,
@@ -236,7 +244,11 @@ mod tests {
             (json!({"a":"b"}), json!({"a":"c"}), json!({"a":"c"})),
             (json!({"a":"b"}), json!({"b":"c"}), json!({"a":"b","b":"c"})),
             (json!({"a":"b"}), json!({"a":null}), json!({})),
-            (json!({"a":"b","b":"c"}), json!({"a":null}), json!({"b":"c"})),
+            (
+                json!({"a":"b","b":"c"}),
+                json!({"a":null}),
+                json!({"b":"c"}),
+            ),
             (json!({"a":["b"]}), json!({"a":"c"}), json!({"a":"c"})),
             (json!({"a":"c"}), json!({"a":["b"]}), json!({"a":["b"]})),
             (
@@ -245,16 +257,24 @@ mod tests {
                 json!({"a":{"b":"d"}}),
             ),
             (json!({"a":[{"b":"c"}]}), json!({"a":[1]}), json!({"a":[1]})),
-            (json!(["a","b"]), json!(["c","d"]), json!(["c","d"])),
+            (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
             (json!({"a":"b"}), json!(["c"]), json!(["c"])),
             (json!({"a":"foo"}), json!(null), json!(null)),
             (json!({"a":"foo"}), json!("bar"), json!("bar")),
             (json!({"e":null}), json!({"a":1}), json!({"e":null,"a":1})),
-            (json!([1,2]), json!({"a":"b","c":null}), json!({"a":"b"})),
-            (json!({}), json!({"a":{"bb":{"ccc":null}}}), json!({"a":{"bb":{}}})),
+            (json!([1, 2]), json!({"a":"b","c":null}), json!({"a":"b"})),
+            (
+                json!({}),
+                json!({"a":{"bb":{"ccc":null}}}),
+                json!({"a":{"bb":{}}}),
+            ),
         ];
         for (target, patch, expected) in cases {
-            assert_eq!(merge_patch(Some(&target), &patch), expected, "{target} + {patch}");
+            assert_eq!(
+                merge_patch(Some(&target), &patch),
+                expected,
+                "{target} + {patch}"
+            );
         }
     }
 
@@ -262,7 +282,9 @@ mod tests {
     fn absent_fields_keep_their_values_and_changes_are_listed() {
         let mut d = base();
         d.bio = Some(crate::values::Bio::parse("old").unwrap());
-        let applied = d.apply(&patch(json!({"country": "PK"})), JsonMode::Replace).unwrap();
+        let applied = d
+            .apply(&patch(json!({"country": "PK"})), JsonMode::Replace)
+            .unwrap();
         assert_eq!(applied.changed, vec![Field::Country]);
         assert_eq!(applied.detail.bio, d.bio);
         assert_eq!(applied.detail.country.as_str(), "PK");
@@ -274,11 +296,17 @@ mod tests {
         d.focus_area = NameList::new([CatalogueName::parse("AI").unwrap()]).unwrap();
         d.platform_features_emails = Some(true);
         let applied = d
-            .apply(&patch(json!({"focus_area": null, "platform_features_emails": null})), JsonMode::Replace)
+            .apply(
+                &patch(json!({"focus_area": null, "platform_features_emails": null})),
+                JsonMode::Replace,
+            )
             .unwrap();
         assert!(applied.detail.focus_area.is_empty());
         assert_eq!(applied.detail.platform_features_emails, None);
-        assert_eq!(applied.changed, vec![Field::FocusArea, Field::PlatformFeaturesEmails]);
+        assert_eq!(
+            applied.changed,
+            vec![Field::FocusArea, Field::PlatformFeaturesEmails]
+        );
     }
 
     #[test]
@@ -286,7 +314,10 @@ mod tests {
         let mut d = base();
         d.skills = NameList::new([CatalogueName::parse("Rust").unwrap()]).unwrap();
         let applied = d
-            .apply(&patch(json!({"skills": ["rust"], "user_type": "developer", "bio": null})), JsonMode::Replace)
+            .apply(
+                &patch(json!({"skills": ["rust"], "user_type": "developer", "bio": null})),
+                JsonMode::Replace,
+            )
             .unwrap();
         assert!(applied.is_unchanged(), "{:?}", applied.changed);
     }
@@ -297,9 +328,15 @@ mod tests {
         d.address = Some(JsonDocument::new(json!({"city": "Lahore", "zip": "54000"})).unwrap());
         let p = patch(json!({"address": {"zip": null, "street": "Mall Rd"}}));
         let replaced = d.apply(&p, JsonMode::Replace).unwrap();
-        assert_eq!(replaced.detail.address.unwrap().value(), &json!({"zip": null, "street": "Mall Rd"}));
+        assert_eq!(
+            replaced.detail.address.unwrap().value(),
+            &json!({"zip": null, "street": "Mall Rd"})
+        );
         let merged = d.apply(&p, JsonMode::MergePatch).unwrap();
-        assert_eq!(merged.detail.address.unwrap().value(), &json!({"city": "Lahore", "street": "Mall Rd"}));
+        assert_eq!(
+            merged.detail.address.unwrap().value(),
+            &json!({"city": "Lahore", "street": "Mall Rd"})
+        );
     }
 
     #[test]
@@ -315,9 +352,20 @@ mod tests {
     #[test]
     fn create_needs_a_user_type() {
         let id = UserId::parse("u").unwrap();
-        assert!(UserDetail::create(id.clone(), Version::new(1), &patch(json!({})), JsonMode::Replace).is_err());
-        let d = UserDetail::create(id, Version::new(1), &patch(json!({"user_type": "investor", "bio": "b"})), JsonMode::Replace)
-            .unwrap();
+        assert!(UserDetail::create(
+            id.clone(),
+            Version::new(1),
+            &patch(json!({})),
+            JsonMode::Replace
+        )
+        .is_err());
+        let d = UserDetail::create(
+            id,
+            Version::new(1),
+            &patch(json!({"user_type": "investor", "bio": "b"})),
+            JsonMode::Replace,
+        )
+        .unwrap();
         assert_eq!(d.user_type.as_str(), "investor");
         assert_eq!(d.bio.unwrap().as_str(), "b");
     }

@@ -141,7 +141,11 @@ impl Reader<'_> {
     }
 
     /// A nullable field.
-    fn nullable<T>(&mut self, field: Field, parse: impl FnOnce(&mut Self, &Value) -> Result<T, Failure>) -> Patch<T> {
+    fn nullable<T>(
+        &mut self,
+        field: Field,
+        parse: impl FnOnce(&mut Self, &Value) -> Result<T, Failure>,
+    ) -> Patch<T> {
         match self.body.get(field.name()) {
             None => Patch::Absent,
             Some(Value::Null) => Patch::Null,
@@ -156,7 +160,11 @@ impl Reader<'_> {
     }
 
     /// A field that may not be `null`.
-    fn required<T>(&mut self, field: Field, parse: impl FnOnce(&mut Self, &Value) -> Result<T, Failure>) -> Option<T> {
+    fn required<T>(
+        &mut self,
+        field: Field,
+        parse: impl FnOnce(&mut Self, &Value) -> Result<T, Failure>,
+    ) -> Option<T> {
         match self.body.get(field.name()) {
             None => None,
             Some(Value::Null) => {
@@ -174,10 +182,16 @@ impl Reader<'_> {
     }
 
     fn string(value: &Value) -> Result<&str, ValueError> {
-        value.as_str().ok_or_else(|| ValueError(msg::NOT_STRING.into()))
+        value
+            .as_str()
+            .ok_or_else(|| ValueError(msg::NOT_STRING.into()))
     }
 
-    fn text<T>(&mut self, field: Field, parse: impl FnOnce(&str) -> Result<T, ValueError>) -> Patch<T> {
+    fn text<T>(
+        &mut self,
+        field: Field,
+        parse: impl FnOnce(&str) -> Result<T, ValueError>,
+    ) -> Patch<T> {
         self.nullable(field, |_, v| Ok(Self::string(v).and_then(parse)?))
     }
 
@@ -193,7 +207,8 @@ impl Reader<'_> {
 
     fn boolean(&mut self, field: Field) -> Patch<bool> {
         self.nullable(field, |_, v| {
-            Ok(v.as_bool().ok_or_else(|| ValueError(msg::NOT_BOOLEAN.into()))?)
+            Ok(v.as_bool()
+                .ok_or_else(|| ValueError(msg::NOT_BOOLEAN.into()))?)
         })
     }
 
@@ -252,13 +267,17 @@ impl UserDetailPatch {
             profile_picture: r.url(Field::ProfilePicture),
             bio: r.text(Field::Bio, Bio::parse),
             address: r.json(Field::Address),
-            country: r.required(Field::Country, |_, v| Ok(Reader::string(v).and_then(Country::parse)?)),
+            country: r.required(Field::Country, |_, v| {
+                Ok(Reader::string(v).and_then(Country::parse)?)
+            }),
             phone: match body.get(Field::Phone.name()) {
                 Some(Value::String(s)) if s.trim().is_empty() => Patch::Null,
                 _ => r.text(Field::Phone, Phone::parse),
             },
             dob: r.text(Field::Dob, |s| DateOfBirth::parse(s, today)),
-            user_type: r.required(Field::UserType, |_, v| Ok(Reader::string(v).and_then(UserType::parse)?)),
+            user_type: r.required(Field::UserType, |_, v| {
+                Ok(Reader::string(v).and_then(UserType::parse)?)
+            }),
             linkedin_url: r.url(Field::LinkedinUrl),
             github_url: r.url(Field::GithubUrl),
             twitter_url: r.url(Field::TwitterUrl),
@@ -334,8 +353,14 @@ impl UserDetailPatch {
         mark(!self.website_url.is_absent(), Field::WebsiteUrl);
         mark(!self.portfolio_url.is_absent(), Field::PortfolioUrl);
         mark(self.skills.is_some(), Field::Skills);
-        mark(self.investment_interests.is_some(), Field::InvestmentInterests);
-        mark(!self.technical_interests.is_absent(), Field::TechnicalInterests);
+        mark(
+            self.investment_interests.is_some(),
+            Field::InvestmentInterests,
+        );
+        mark(
+            !self.technical_interests.is_absent(),
+            Field::TechnicalInterests,
+        );
         mark(!self.focus_area.is_absent(), Field::FocusArea);
         mark(!self.resume.is_absent(), Field::Resume);
         mark(
@@ -346,8 +371,14 @@ impl UserDetailPatch {
             !self.communication_preferences_email.is_absent(),
             Field::CommunicationPreferencesEmail,
         );
-        mark(!self.platform_features_emails.is_absent(), Field::PlatformFeaturesEmails);
-        mark(!self.activity_based_emails.is_absent(), Field::ActivityBasedEmails);
+        mark(
+            !self.platform_features_emails.is_absent(),
+            Field::PlatformFeaturesEmails,
+        );
+        mark(
+            !self.activity_based_emails.is_absent(),
+            Field::ActivityBasedEmails,
+        );
         mark(!self.company_info.is_absent(), Field::CompanyInfo);
         mark(!self.additional_data.is_absent(), Field::AdditionalData);
         sent
@@ -409,10 +440,20 @@ mod tests {
         let names: Vec<&str> = errors.iter().map(|(k, _)| k).collect();
         assert_eq!(
             names,
-            ["activity_based_emails", "country", "dob", "linkedin_url", "skills", "user_type"]
+            [
+                "activity_based_emails",
+                "country",
+                "dob",
+                "linkedin_url",
+                "skills",
+                "user_type"
+            ]
         );
         assert_eq!(messages(&errors, "user_type"), [msg::NOT_NULL]);
-        assert_eq!(messages(&errors, "activity_based_emails"), [msg::NOT_BOOLEAN]);
+        assert_eq!(
+            messages(&errors, "activity_based_emails"),
+            [msg::NOT_BOOLEAN]
+        );
         assert_eq!(
             errors.get("skills"),
             Some(&FieldError::Items(BTreeMap::from([
@@ -445,7 +486,10 @@ mod tests {
     #[test]
     fn a_list_field_given_a_string_says_what_it_got() {
         let e = partial(json!({"skills": "rust"})).unwrap_err();
-        assert_eq!(messages(&e, "skills"), ["Expected a list of items but got type \"str\"."]);
+        assert_eq!(
+            messages(&e, "skills"),
+            ["Expected a list of items but got type \"str\"."]
+        );
     }
 
     #[test]
@@ -459,7 +503,8 @@ mod tests {
     #[test]
     fn create_and_replace_require_user_type() {
         for mode in [WriteMode::Create, WriteMode::Replace] {
-            let e = UserDetailPatch::parse_value(&json!({"bio": "x"}), options(mode, false)).unwrap_err();
+            let e = UserDetailPatch::parse_value(&json!({"bio": "x"}), options(mode, false))
+                .unwrap_err();
             assert_eq!(messages(&e, "user_type"), [msg::REQUIRED]);
         }
         assert!(partial(json!({"bio": "x"})).is_ok());
@@ -491,7 +536,10 @@ mod tests {
 
     #[test]
     fn json_fields_take_any_json_and_null_clears() {
-        let p = partial(json!({"address": {"city": "Lahore"}, "company_info": [1, 2], "additional_data": null})).unwrap();
+        let p = partial(
+            json!({"address": {"city": "Lahore"}, "company_info": [1, 2], "additional_data": null}),
+        )
+        .unwrap();
         assert!(matches!(p.address, Patch::Value(_)));
         assert!(matches!(p.company_info, Patch::Value(_)));
         assert_eq!(p.additional_data, Patch::Null);

@@ -289,7 +289,8 @@ impl Phone {
     pub fn parse(value: &str) -> Result<Self, ValueError> {
         let value = value.trim();
         check_text(value, Self::MAX)?;
-        let allowed = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.');
+        let allowed =
+            |c: char| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.');
         let digits = value.chars().filter(char::is_ascii_digit).count();
         if !value.chars().all(allowed) || digits < Self::MIN_DIGITS {
             return Err(ValueError::new(msg::PHONE));
@@ -590,7 +591,10 @@ mod tests {
             "Ensure this field has no more than 200 characters."
         );
         assert!(LinkUrl::parse("http://example.com").is_ok());
-        assert_eq!(LinkUrl::parse("  http://example.com  ").unwrap().as_str(), "http://example.com");
+        assert_eq!(
+            LinkUrl::parse("  http://example.com  ").unwrap().as_str(),
+            "http://example.com"
+        );
     }
 
     #[test]
@@ -645,20 +649,46 @@ mod tests {
         assert!(Phone::parse("12a34").is_err());
         assert!(Phone::parse(&"1".repeat(32)).is_ok());
         assert!(Phone::parse(&"1".repeat(33)).is_err());
-        assert!(Phone::parse("٤٤٤٤").is_err(), "non-ASCII digits are not digits here");
+        assert!(
+            Phone::parse("٤٤٤٤").is_err(),
+            "non-ASCII digits are not digits here"
+        );
     }
 
     #[test]
     fn date_of_birth_rules() {
         let today = day(2026, 11, 29);
-        assert_eq!(DateOfBirth::parse("2026-11-29", today).unwrap().date(), today);
-        assert_eq!(DateOfBirth::parse("2026-11-30", today).unwrap_err().0, msg::DOB_FUTURE);
+        assert_eq!(
+            DateOfBirth::parse("2026-11-29", today).unwrap().date(),
+            today
+        );
+        assert_eq!(
+            DateOfBirth::parse("2026-11-30", today).unwrap_err().0,
+            msg::DOB_FUTURE
+        );
         assert!(DateOfBirth::parse("1900-01-01", today).is_ok());
-        assert_eq!(DateOfBirth::parse("1899-12-31", today).unwrap_err().0, msg::DOB_TOO_OLD);
-        for bad in ["2020-1-01", "2020/01/01", "2020-02-30", "20200101", "01-01-2020", "2020-01-01T00:00"] {
-            assert_eq!(DateOfBirth::parse(bad, today).unwrap_err().0, msg::DATE_FORMAT, "{bad}");
+        assert_eq!(
+            DateOfBirth::parse("1899-12-31", today).unwrap_err().0,
+            msg::DOB_TOO_OLD
+        );
+        for bad in [
+            "2020-1-01",
+            "2020/01/01",
+            "2020-02-30",
+            "20200101",
+            "01-01-2020",
+            "2020-01-01T00:00",
+        ] {
+            assert_eq!(
+                DateOfBirth::parse(bad, today).unwrap_err().0,
+                msg::DATE_FORMAT,
+                "{bad}"
+            );
         }
-        assert_eq!(DateOfBirth::parse("2020-02-29", today).unwrap().to_string(), "2020-02-29");
+        assert_eq!(
+            DateOfBirth::parse("2020-02-29", today).unwrap().to_string(),
+            "2020-02-29"
+        );
     }
 
     #[test]
@@ -683,7 +713,9 @@ mod tests {
     #[test]
     fn the_fifty_name_limit_counts_after_collapsing() {
         let fifty = (0..50).map(|i| CatalogueName::parse(&format!("n{i}")).unwrap());
-        let with_dupes = fifty.clone().chain(std::iter::once(CatalogueName::parse("N0").unwrap()));
+        let with_dupes = fifty
+            .clone()
+            .chain(std::iter::once(CatalogueName::parse("N0").unwrap()));
         assert_eq!(NameList::new(with_dupes).unwrap().len(), 50);
         let fifty_one = fifty.chain(std::iter::once(CatalogueName::parse("n50").unwrap()));
         assert!(NameList::new(fifty_one).is_err());

@@ -1,1 +1,30 @@
-//! placeholder while dependencies build
+//! # iam-ports: the use cases and the ports they need
+//!
+//! - [`inbound`]: [`UserDetailsService`], the use cases a driving adapter (HTTP) calls: get, create,
+//!   update, partial update and delete the calling user's details, with an optional expected
+//!   version (`If-Match`). One error enum per use case.
+//! - [`outbound`]: what the use cases need from the world: the [`UserDetailsRepository`], the
+//!   [`FigureFacts`] the read-only figures are computed from, the [`TokenVerifier`] and the
+//!   [`Clock`]. One error enum per operation.
+//! - [`service`]: [`Service`], the implementation of the use cases over the outbound ports.
+//!
+//! With the `mocks` feature every port has a mockall mock (`MockUserDetailsRepository`, …), for
+//! the tests of other crates.
+
+pub mod inbound;
+pub mod outbound;
+pub mod service;
+
+pub use inbound::{
+    CreateError, DeleteError, GetError, UpdateError, UserDetailsService, WriteRequest,
+};
+pub use outbound::{
+    Cause, Clock, FigureFacts, FigureFactsError, RepoDeleteError, RepoFindError, RepoInsertError,
+    RepoUpdateError, SystemClock, TokenRejection, TokenVerifier, UserDetailsRepository,
+};
+pub use service::Service;
+
+#[cfg(any(test, feature = "mocks"))]
+pub use inbound::MockUserDetailsService;
+#[cfg(any(test, feature = "mocks"))]
+pub use outbound::{MockClock, MockFigureFacts, MockTokenVerifier, MockUserDetailsRepository};

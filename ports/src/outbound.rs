@@ -1,0 +1,245 @@
+//! The outbound ports: what the use cases need from storage, token verification and time.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use iam_domain::figures::FigureInputs;
+use iam_domain::{Field, UserDetail, UserId, UserProfile, Version};
+
+/// The cause of an unexpected failure, kept for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why reading a user's details failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoFindError {
+    /// The user has no details.
+    #[error("user details not found")]
+    NotFound,
+    /// Storage cannot be reached; retrying later may work.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Cause),
+    /// Anything else.
+    #[error("unexpected storage failure")]
+    Unexpected(#[source] Cause),
+}
+
+/// Why creating a user's details failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoInsertError {
+    /// The user already has details.
+    #[error("user details already exist")]
+    AlreadyExists,
+    /// Storage cannot be reached.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Cause),
+    /// Anything else.
+    #[error("unexpected storage failure")]
+    Unexpected(#[source] Cause),
+}
+
+/// Why updating a user's details failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoUpdateError {
+    /// The user has no details.
+    #[error("user details not found")]
+    NotFound,
+    /// The stored version is not the expected one.
+    #[error("version mismatch")]
+    VersionMismatch,
+    /// Storage cannot be reached.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Cause),
+    /// Anything else.
+    #[error("unexpected storage failure")]
+    Unexpected(#[source] Cause),
+}
+
+/// Why deleting a user's details failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoDeleteError {
+    /// The user has no details.
+    #[error("user details not found")]
+    NotFound,
+    /// The stored version is not the expected one.
+    #[error("version mismatch")]
+    VersionMismatch,
+    /// Storage cannot be reached.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Cause),
+    /// Anything else.
+    #[error("unexpected storage failure")]
+    Unexpected(#[source] Cause),
+}
+
+/// Where user details are kept. Every method reads or writes one user's row and its lists in one
+/// transaction; reads return the whole [`UserProfile`]: details, catalogue entries and figures.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserDetailsRepository: Send + Sync {
+    /// Reads a user's whole profile, with figures as of `today`.
+    ///
+    /// # Errors
+    /// `NotFound` when the user has no details; `Unavailable` when storage cannot be reached.
+    async fn find(&self, user: &UserId, today: NaiveDate) -> Result<UserProfile, RepoFindError>;
+
+    /// Stores new details (their version is `detail.version`), adding new catalogue names, and
+    /// returns the profile as stored.
+    ///
+    /// # Errors
+    /// `AlreadyExists` when the user has details; `Unavailable` when storage cannot be reached.
+    async fn insert(
+        &self,
+        detail: &UserDetail,
+        today: NaiveDate,
+    ) -> Result<UserProfile, RepoInsertError>;
+
+    /// Writes only the `changed` fields of `detail` to the user's row, in one transaction, and adds
+    /// one to the version. With `expected`, the write happens only if the stored version is that
+    /// one. Returns the profile after the write.
+    ///
+    /// # Errors
+    /// `NotFound`, `VersionMismatch` (stored version differs from `expected`), `Unavailable`.
+    async fn update(
+        &self,
+        detail: &UserDetail,
+        changed: &[Field],
+        expected: Option<Version>,
+        today: NaiveDate,
+    ) -> Result<UserProfile, RepoUpdateError>;
+
+    /// Removes a user's details and list links (catalogue entries and figures stay).
+    ///
+    /// # Errors
+    /// `NotFound`, `VersionMismatch` (stored version differs from `expected`), `Unavailable`.
+    async fn delete(&self, user: &UserId, expected: Option<Version>)
+        -> Result<(), RepoDeleteError>;
+
+    /// Checks that storage answers, for readiness.
+    ///
+    /// # Errors
+    /// The reason storage cannot be used now.
+    async fn ping(&self) -> Result<(), Cause>;
+}
+
+/// Why recording or reading figure facts failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FigureFactsError {
+    /// Storage cannot be reached.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Cause),
+    /// Anything else (for example a user following themselves).
+    #[error("unexpected storage failure")]
+    Unexpected(#[source] Cause),
+}
+
+/// The facts the read-only figures are computed from: the follow graph, domain ratings, activity
+/// and freeze days, unlocked titles. Other parts of the platform record them; this service only
+/// reads them (inside [`UserDetailsRepository::find`], in the same round trip). Recording is
+/// idempotent: the same fact twice is one fact.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait FigureFacts: Send + Sync {
+    /// `follower` follows `followee`.
+    ///
+    /// # Errors
+    /// `Unexpected` when a user would follow themselves.
+    async fn follow(&self, follower: &UserId, followee: &UserId) -> Result<(), FigureFactsError>;
+    /// Sets `user`'s rating in `domain`.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn rate(&self, user: &UserId, domain: &str, rating: f64) -> Result<(), FigureFactsError>;
+    /// `user` was active on `day`.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn record_activity(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError>;
+    /// A streak freeze covered `day` for `user`.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn record_freeze(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError>;
+    /// `user` unlocked `title` at `at`.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn unlock_title(
+        &self,
+        user: &UserId,
+        title: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), FigureFactsError>;
+    /// The plain data `user`'s figures are computed from.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn inputs(&self, user: &UserId) -> Result<FigureInputs, FigureFactsError>;
+}
+
+/// Why a token was refused. Every reason is a 401 to the client except
+/// [`KeysUnavailable`](TokenRejection::KeysUnavailable).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRejection {
+    /// Not a well-formed JWT, or an algorithm this service does not accept (`none` included).
+    #[error("malformed token or unaccepted algorithm")]
+    Malformed,
+    /// The signature does not verify with the configured key.
+    #[error("bad signature")]
+    BadSignature,
+    /// Past `exp` (or `exp` missing).
+    #[error("token expired")]
+    Expired,
+    /// Before `nbf`.
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// `iss` is not the configured issuer.
+    #[error("wrong issuer")]
+    WrongIssuer,
+    /// `aud` does not include the configured audience.
+    #[error("wrong audience")]
+    WrongAudience,
+    /// `token_type` is present and not `access`.
+    #[error("not an access token")]
+    WrongTokenType,
+    /// The user-id claim is missing, or not a non-empty string or an integer.
+    #[error("no usable user id claim")]
+    NoUserId,
+    /// The token names a key the key set does not have.
+    #[error("unknown signing key")]
+    UnknownKey,
+    /// The key set could not be fetched.
+    #[error("signing keys unavailable")]
+    KeysUnavailable,
+}
+
+/// Verifies an access token and says whose it is.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TokenVerifier: Send + Sync {
+    /// The user the token was issued to.
+    ///
+    /// # Errors
+    /// The [`TokenRejection`] saying why the token is refused.
+    async fn verify(&self, token: &str) -> Result<UserId, TokenRejection>;
+}
+
+/// The time, so that the rules that depend on "today" can be tested.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> DateTime<Utc>;
+
+    /// Today's UTC date.
+    fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

@@ -1,0 +1,183 @@
+//! [`Service`]: the use cases over the outbound ports.
+//!
+//! Writes read the current details, validate and merge with the domain's rules, and hand storage
+//! only the fields that changed. A write that depends on the stored value (a JSON Merge Patch of a
+//! document) is guarded by the version it read and retried on conflict, so concurrent writers never
+//! lose each other's changes; a write that replaces values needs no guard, since storage writes only
+//! its own fields. `If-Match` turns the guard into the client's own, and is never retried.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use iam_domain::{
+    JsonMode, ParseOptions, Patch, UserDetail, UserDetailPatch, UserId, UserProfile, Version,
+    WriteMode,
+};
+
+use crate::inbound::{
+    CreateError, DeleteError, GetError, UpdateError, UserDetailsService, WriteRequest,
+};
+use crate::outbound::{
+    Cause, Clock, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError,
+    UserDetailsRepository,
+};
+
+/// How often a guarded write is retried after a concurrent write won.
+const MAX_ATTEMPTS: usize = 8;
+
+/// The use cases, over a repository and a clock.
+#[derive(Clone)]
+pub struct Service {
+    repository: Arc<dyn UserDetailsRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Service {
+    /// Builds the service over its ports.
+    pub fn new(repository: Arc<dyn UserDetailsRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { repository, clock }
+    }
+
+    fn options(&self, mode: WriteMode, request: &WriteRequest) -> ParseOptions {
+        ParseOptions {
+            today: self.clock.today(),
+            strict: request.strict,
+            mode,
+        }
+    }
+
+    async fn write(
+        &self,
+        user: &UserId,
+        request: WriteRequest,
+        expected: Option<Version>,
+        mode: WriteMode,
+    ) -> Result<UserProfile, UpdateError> {
+        let options = self.options(mode, &request);
+        let parsed = UserDetailPatch::parse_value(&request.body, options);
+        let needs_base = parsed
+            .as_ref()
+            .is_ok_and(|p| request.json_mode == JsonMode::MergePatch && merges_a_document(p));
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self
+                .repository
+                .find(user, options.today)
+                .await
+                .map_err(|e| match e {
+                    RepoFindError::NotFound => UpdateError::NotFound,
+                    RepoFindError::Unavailable(c) => UpdateError::Unavailable(c),
+                    RepoFindError::Unexpected(c) => UpdateError::Unexpected(c),
+                })?;
+            if expected.is_some_and(|v| v != current.detail.version) {
+                return Err(UpdateError::VersionMismatch);
+            }
+            let patch = parsed
+                .as_ref()
+                .map_err(|e| UpdateError::Invalid(e.clone()))?;
+            let applied = current
+                .detail
+                .apply(patch, request.json_mode)
+                .map_err(UpdateError::Invalid)?;
+            if applied.is_unchanged() {
+                return Ok(current);
+            }
+            let guard = expected.or(needs_base.then_some(current.detail.version));
+            match self
+                .repository
+                .update(&applied.detail, &applied.changed, guard, options.today)
+                .await
+            {
+                Ok(profile) => return Ok(profile),
+                Err(RepoUpdateError::VersionMismatch) if expected.is_none() => continue,
+                Err(RepoUpdateError::VersionMismatch) => return Err(UpdateError::VersionMismatch),
+                Err(RepoUpdateError::NotFound) => return Err(UpdateError::NotFound),
+                Err(RepoUpdateError::Unavailable(c)) => return Err(UpdateError::Unavailable(c)),
+                Err(RepoUpdateError::Unexpected(c)) => return Err(UpdateError::Unexpected(c)),
+            }
+        }
+        Err(UpdateError::Unexpected(
+            format!("gave up after {MAX_ATTEMPTS} conflicting concurrent writes").into(),
+        ))
+    }
+}
+
+/// True when the patch sends a JSON document, whose merge depends on the stored one.
+fn merges_a_document(patch: &UserDetailPatch) -> bool {
+    [&patch.address, &patch.company_info, &patch.additional_data]
+        .into_iter()
+        .any(|p| matches!(p, Patch::Value(_)))
+}
+
+#[async_trait]
+impl UserDetailsService for Service {
+    async fn get(&self, user: &UserId) -> Result<UserProfile, GetError> {
+        self.repository
+            .find(user, self.clock.today())
+            .await
+            .map_err(|e| match e {
+                RepoFindError::NotFound => GetError::NotFound,
+                RepoFindError::Unavailable(c) => GetError::Unavailable(c),
+                RepoFindError::Unexpected(c) => GetError::Unexpected(c),
+            })
+    }
+
+    async fn create(
+        &self,
+        user: &UserId,
+        request: WriteRequest,
+    ) -> Result<UserProfile, CreateError> {
+        let options = self.options(WriteMode::Create, &request);
+        let patch =
+            UserDetailPatch::parse_value(&request.body, options).map_err(CreateError::Invalid)?;
+        let version = Version::initial(self.clock.now().timestamp_micros());
+        let detail = UserDetail::create(user.clone(), version, &patch, request.json_mode)
+            .map_err(CreateError::Invalid)?;
+        self.repository
+            .insert(&detail, options.today)
+            .await
+            .map_err(|e| match e {
+                RepoInsertError::AlreadyExists => CreateError::AlreadyExists,
+                RepoInsertError::Unavailable(c) => CreateError::Unavailable(c),
+                RepoInsertError::Unexpected(c) => CreateError::Unexpected(c),
+            })
+    }
+
+    async fn update(
+        &self,
+        user: &UserId,
+        request: WriteRequest,
+        expected: Option<Version>,
+    ) -> Result<UserProfile, UpdateError> {
+        self.write(user, request, expected, WriteMode::Replace)
+            .await
+    }
+
+    async fn partial_update(
+        &self,
+        user: &UserId,
+        request: WriteRequest,
+        expected: Option<Version>,
+    ) -> Result<UserProfile, UpdateError> {
+        self.write(user, request, expected, WriteMode::Partial)
+            .await
+    }
+
+    async fn delete(&self, user: &UserId, expected: Option<Version>) -> Result<(), DeleteError> {
+        self.repository
+            .delete(user, expected)
+            .await
+            .map_err(|e| match e {
+                RepoDeleteError::NotFound => DeleteError::NotFound,
+                RepoDeleteError::VersionMismatch => DeleteError::VersionMismatch,
+                RepoDeleteError::Unavailable(c) => DeleteError::Unavailable(c),
+                RepoDeleteError::Unexpected(c) => DeleteError::Unexpected(c),
+            })
+    }
+
+    async fn ready(&self) -> Result<(), Cause> {
+        self.repository.ping().await
+    }
+}
+
+#[cfg(test)]
+mod tests;
