@@ -229,6 +229,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn all_lists_the_fields_in_declaration_order() {
+        // `stored::restore` indexes by `field as usize`.
+        for (i, field) in Field::ALL.into_iter().enumerate() {
+            assert_eq!(field as usize, i);
+        }
+    }
+
+    #[test]
     fn names_round_trip() {
         for field in Field::ALL {
             assert_eq!(Field::from_name(field.name()), Some(field));

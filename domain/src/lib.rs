@@ -14,6 +14,7 @@
 //!   lists the fields that actually changed, so storage writes only those.
 //! - [`figures`]: the read-only figures (rank, streaks, titles) as pure functions over plain data.
 //! - [`profile`]: [`UserProfile`], the read model: details, catalogue entries and figures.
+//! - [`stored`]: each field as a plain column value and back, shared by every store.
 //! - [`errors`]: [`FieldErrors`], validation failures keyed by field (and by list index).
 
 pub mod detail;
@@ -22,6 +23,7 @@ pub mod figures;
 pub mod merge;
 pub mod patch;
 pub mod profile;
+pub mod stored;
 pub mod values;
 
 pub use detail::{Field, UserDetail};

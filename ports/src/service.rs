@@ -7,8 +7,10 @@
 //! its own fields. `If-Match` turns the guard into the client's own, and is never retried.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::Timelike;
 use iam_domain::{
     JsonMode, ParseOptions, Patch, UserDetail, UserDetailPatch, UserId, UserProfile, Version,
     WriteMode,
@@ -22,8 +24,15 @@ use crate::outbound::{
     UserDetailsRepository,
 };
 
-/// How often a guarded write is retried after a concurrent write won.
-const MAX_ATTEMPTS: usize = 8;
+/// How often a guarded write is tried. Each round of conflicting writers has one winner, so this
+/// many writers merging into one user's document at the same moment all land.
+const MAX_ATTEMPTS: u32 = 32;
+
+/// A short pause before trying again, growing with the attempt and spread by the clock's
+/// nanoseconds, so that writers that lost together do not retry in lockstep.
+fn backoff(attempt: u32, nanos: u32) -> Duration {
+    Duration::from_micros(u64::from(attempt.min(10)) * 200 + u64::from(nanos % 500))
+}
 
 /// The use cases, over a repository and a clock.
 #[derive(Clone)]
@@ -58,7 +67,10 @@ impl Service {
         let needs_base = parsed
             .as_ref()
             .is_ok_and(|p| request.json_mode == JsonMode::MergePatch && merges_a_document(p));
-        for _ in 0..MAX_ATTEMPTS {
+        for attempt in 0..MAX_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt, self.clock.now().nanosecond())).await;
+            }
             let current = self
                 .repository
                 .find(user, options.today)
@@ -95,7 +107,8 @@ impl Service {
                 Err(RepoUpdateError::Unexpected(c)) => return Err(UpdateError::Unexpected(c)),
             }
         }
-        Err(UpdateError::Unexpected(
+        // Contention, not a fault: the client may try again shortly.
+        Err(UpdateError::Unavailable(
             format!("gave up after {MAX_ATTEMPTS} conflicting concurrent writes").into(),
         ))
     }

@@ -1,1 +1,88 @@
-//! placeholder while dependencies build
+//! # iam-postgres: the production store
+//!
+//! [`PgStore`] implements the [`UserDetailsRepository`](iam_ports::UserDetailsRepository) and
+//! [`FigureFacts`](iam_ports::FigureFacts) ports on PostgreSQL with sqlx. The schema lives in
+//! `migrations/` (embedded as [`MIGRATOR`]) and is described in `docs/storage.md`.
+//!
+//! - Reading one user's whole representation (details, the four lists with their catalogue
+//!   entries, and every figure input) is one statement, so one round trip ([`mod@read`]).
+//! - Writing sends only the changed columns; a write that touches no list is one statement
+//!   (`UPDATE … RETURNING` feeding the same read), one with lists is one transaction
+//!   ([`mod@write`]).
+//! - Catalogue names are added race-free: `INSERT … ON CONFLICT DO NOTHING`, then a fresh read for
+//!   the names another transaction added meanwhile.
+//! - Connection failures map to the ports' `Unavailable`; the pool opens new connections by itself
+//!   once the server is back ([`mod@errors`]).
+
+mod errors;
+mod facts;
+mod read;
+mod write;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+pub use errors::is_unavailable;
+
+/// The embedded migrations of the PostgreSQL schema.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How to open the pool.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// The most connections the pool opens.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before storage counts as unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The user-details store on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Opens a pool on `url` without connecting yet: the service starts even while the database is
+    /// down, and connects when it comes back.
+    ///
+    /// # Errors
+    /// When `url` is not a valid PostgreSQL URL.
+    pub fn connect_lazy(url: &str, settings: &PoolSettings) -> Result<Self, sqlx::Error> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_lazy_with(options.application_name("iam-user-details"));
+        Ok(Self { pool })
+    }
+
+    /// Wraps an existing pool.
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Applies the pending migrations.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or a migration fails.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        MIGRATOR.run(&self.pool).await
+    }
+
+    /// The pool, for metrics and shutdown.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}

@@ -1,1 +1,83 @@
-//! placeholder while dependencies build
+//! # iam-sqlite: the embedded default store
+//!
+//! [`SqliteStore`] implements the same ports as the PostgreSQL store on a local SQLite file,
+//! created and migrated on first start, so the service runs on a machine with no database server.
+//! Same semantics, proved by the same contract suite (`tests/`).
+//!
+//! SQLite allows one writer at a time. Writes go through a pool of one connection, so they queue in
+//! the process instead of failing with `SQLITE_BUSY`; reads use their own pool and, in WAL mode, never
+//! wait for the writer. A read of a profile is a few statements on one connection inside one read
+//! transaction, so it sees one state.
+
+mod store;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+/// The embedded migrations of the SQLite schema.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The user-details store on an SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    readers: SqlitePool,
+    writer: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database at `url` (`sqlite:path` or `sqlite://path`), with
+    /// up to `readers` reading connections. The file's folder is created too.
+    ///
+    /// # Errors
+    /// When the URL is invalid or the file cannot be created or opened.
+    pub async fn open(url: &str, readers: u32) -> Result<Self, sqlx::Error> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() && !Path::new(dir).exists() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(readers.max(1))
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(Self { readers, writer })
+    }
+
+    /// Applies the pending migrations.
+    ///
+    /// # Errors
+    /// When a migration fails.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        MIGRATOR.run(&self.writer).await
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.readers.close().await;
+    }
+
+    /// Connections open and idle: (reading, writing).
+    pub fn pool_usage(&self) -> [(u32, usize); 2] {
+        [
+            (self.readers.size(), self.readers.num_idle()),
+            (self.writer.size(), self.writer.num_idle()),
+        ]
+    }
+}

@@ -1,1 +1,2 @@
+//! The iam-user-details server (placeholder until the server issue).
 fn main() {}

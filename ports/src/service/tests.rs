@@ -8,6 +8,9 @@ use iam_domain::{Field, FieldError, Figures};
 use mockall::predicate::{always, eq};
 use serde_json::json;
 
+/// A repository error to return, and the check of the use case's error it must become.
+type Case<R, E> = (fn() -> R, fn(&E) -> bool);
+
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap()
 }
@@ -62,7 +65,7 @@ async fn get_returns_the_stored_profile() {
 
 #[tokio::test]
 async fn get_maps_every_repository_error() {
-    let cases: [(fn() -> RepoFindError, fn(&GetError) -> bool); 3] = [
+    let cases: [Case<RepoFindError, GetError>; 3] = [
         (
             || RepoFindError::NotFound,
             |e| matches!(e, GetError::NotFound),
@@ -128,7 +131,7 @@ async fn create_stores_the_details_with_a_clock_version() {
 
 #[tokio::test]
 async fn create_maps_every_repository_error() {
-    let cases: [(fn() -> RepoInsertError, fn(&CreateError) -> bool); 3] = [
+    let cases: [Case<RepoInsertError, CreateError>; 3] = [
         (
             || RepoInsertError::AlreadyExists,
             |e| matches!(e, CreateError::AlreadyExists),
@@ -296,11 +299,11 @@ async fn a_merge_patch_is_guarded_by_the_version_read_and_retried_on_conflict() 
 }
 
 #[tokio::test]
-async fn endless_conflicts_give_up_as_unexpected() {
+async fn endless_conflicts_give_up_as_unavailable() {
     let mut repo = MockUserDetailsRepository::new();
     repo.expect_find().returning(|_, _| Ok(profile(5)));
     repo.expect_update()
-        .times(MAX_ATTEMPTS)
+        .times(MAX_ATTEMPTS as usize)
         .returning(|_, _, _, _| Err(RepoUpdateError::VersionMismatch));
     let request = WriteRequest {
         body: json!({"company_info": {"a": 1}}),
@@ -311,12 +314,12 @@ async fn endless_conflicts_give_up_as_unexpected() {
         .partial_update(&user(), request, None)
         .await
         .unwrap_err();
-    assert!(matches!(err, UpdateError::Unexpected(_)));
+    assert!(matches!(err, UpdateError::Unavailable(_)), "{err:?}");
 }
 
 #[tokio::test]
 async fn update_maps_every_repository_error() {
-    let cases: [(fn() -> RepoUpdateError, fn(&UpdateError) -> bool); 3] = [
+    let cases: [Case<RepoUpdateError, UpdateError>; 3] = [
         (
             || RepoUpdateError::NotFound,
             |e| matches!(e, UpdateError::NotFound),
@@ -394,7 +397,7 @@ async fn delete_passes_the_expected_version_and_maps_errors() {
         .await
         .unwrap();
 
-    let cases: [(fn() -> RepoDeleteError, fn(&DeleteError) -> bool); 4] = [
+    let cases: [Case<RepoDeleteError, DeleteError>; 4] = [
         (
             || RepoDeleteError::NotFound,
             |e| matches!(e, DeleteError::NotFound),

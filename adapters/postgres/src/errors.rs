@@ -1,0 +1,42 @@
+//! Translating sqlx errors into the ports' outcomes.
+
+use iam_ports::Cause;
+
+/// True when the error means the database cannot be reached now (network, pool exhausted, server
+/// shutting down or refusing connections), as opposed to a fault in a query.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // Class 08: connection exception; 57P01-03: shutdown or not accepting connections;
+            // 53300: too many connections.
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
+/// The name of the constraint a database error broke, if any.
+pub(crate) fn constraint(error: &sqlx::Error) -> Option<&str> {
+    match error {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}
+
+/// Sorts an error into `unavailable` or `unexpected`, through the two given constructors.
+pub(crate) fn classify<E>(
+    error: sqlx::Error,
+    unavailable: impl FnOnce(Cause) -> E,
+    unexpected: impl FnOnce(Cause) -> E,
+) -> E {
+    if is_unavailable(&error) {
+        unavailable(Box::new(error))
+    } else {
+        unexpected(Box::new(error))
+    }
+}

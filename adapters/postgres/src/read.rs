@@ -1,0 +1,206 @@
+//! Reading a whole profile in one statement.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use iam_domain::figures::{DomainRating, FigureInputs, TopRating, UnlockedTitle};
+use iam_domain::stored::StoredValue;
+use iam_domain::{CatalogueEntry, Field, Figures, UserDetail, UserId, UserProfile, Version};
+use iam_ports::Cause;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use sqlx::Row;
+
+/// The link and catalogue tables of a list field.
+pub(crate) fn list_tables(field: Field) -> (&'static str, &'static str) {
+    match field {
+        Field::Skills => ("user_skills", "developer_skills"),
+        Field::InvestmentInterests => ("user_investment_interests", "investment_interests"),
+        Field::TechnicalInterests => ("user_technical_interests", "developer_skills"),
+        Field::FocusArea => ("user_focus_areas", "tags"),
+        other => unreachable!("{other} is not a list"),
+    }
+}
+
+/// The list fields.
+pub(crate) const LISTS: [Field; 4] = [
+    Field::Skills,
+    Field::InvestmentInterests,
+    Field::TechnicalInterests,
+    Field::FocusArea,
+];
+
+/// The figure inputs of the user `{d}.user_id`, as select-list expressions.
+fn figure_columns(d: &str) -> String {
+    format!(
+        "(SELECT count(*) FROM follows f WHERE f.followee_id = {d}.user_id) AS followers, \
+         (SELECT count(*) FROM follows f WHERE f.follower_id = {d}.user_id) AS following, \
+         top.domain AS top_domain, top.rating AS top_rating, top.higher AS top_higher, \
+         ARRAY(SELECT a.day FROM activity_days a WHERE a.user_id = {d}.user_id) AS activity_days, \
+         ARRAY(SELECT z.day FROM streak_freeze_days z WHERE z.user_id = {d}.user_id) AS freeze_days, \
+         ARRAY(SELECT t.title FROM unlocked_titles t WHERE t.user_id = {d}.user_id \
+               ORDER BY t.unlocked_at, t.title COLLATE \"C\") AS titles, \
+         ARRAY(SELECT t.unlocked_at FROM unlocked_titles t WHERE t.user_id = {d}.user_id \
+               ORDER BY t.unlocked_at, t.title COLLATE \"C\") AS title_times"
+    )
+}
+
+/// The join giving the top domain (highest rating, ties to the first name, as the domain's
+/// `figures::top_domain`) and the users rated strictly higher in it.
+fn top_domain_join(d: &str) -> String {
+    format!(
+        "LEFT JOIN LATERAL (SELECT r.domain, r.rating, \
+             (SELECT count(*) FROM domain_ratings o WHERE o.domain = r.domain AND o.rating > r.rating) AS higher \
+           FROM domain_ratings r WHERE r.user_id = {d}.user_id \
+           ORDER BY r.rating DESC, r.domain COLLATE \"C\" LIMIT 1) top ON true"
+    )
+}
+
+/// `SELECT` of a whole profile from `source` (the table, or a CTE returning its rows) for `$1`.
+fn profile_select(source: &str) -> String {
+    let mut columns = vec!["d.user_id".to_owned(), "d.version".to_owned()];
+    columns.extend(
+        Field::ALL
+            .into_iter()
+            .filter(|f| !f.is_list())
+            .map(|f| format!("d.{}", f.name())),
+    );
+    let mut joins = Vec::new();
+    for field in LISTS {
+        let (link, catalogue) = list_tables(field);
+        let alias = field.name();
+        columns.push(format!("{alias}.ids AS {alias}_ids"));
+        columns.push(format!("{alias}.names AS {alias}_names"));
+        columns.push(format!("{alias}.descriptions AS {alias}_descriptions"));
+        joins.push(format!(
+            "LEFT JOIN LATERAL (SELECT array_agg(c.id ORDER BY l.position) AS ids, \
+               array_agg(c.name ORDER BY l.position) AS names, \
+               array_agg(c.description ORDER BY l.position) AS descriptions \
+             FROM {link} l JOIN {catalogue} c ON c.id = l.entry_id WHERE l.user_id = d.user_id) {alias} ON true"
+        ));
+    }
+    columns.push(figure_columns("d"));
+    format!(
+        "SELECT {} FROM {source} d {} {} WHERE d.user_id = $1",
+        columns.join(", "),
+        joins.join(" "),
+        top_domain_join("d"),
+    )
+}
+
+/// The profile of `$1` from the table.
+pub(crate) static SELECT_PROFILE: LazyLock<String> =
+    LazyLock::new(|| profile_select("user_details"));
+
+/// The figure inputs of `$1`, whether or not the user has details.
+pub(crate) static SELECT_FIGURES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM (SELECT $1::text AS user_id) d {}",
+        figure_columns("d"),
+        top_domain_join("d")
+    )
+});
+
+/// The profile after an update of `user_details` written as `WITH u AS (UPDATE … RETURNING *)`.
+pub(crate) fn select_profile_from(cte: &str) -> String {
+    profile_select(cte)
+}
+
+/// Decodes the figure inputs of a row holding [`figure_columns`].
+pub(crate) fn figure_inputs(row: &PgRow) -> Result<FigureInputs, sqlx::Error> {
+    let top_domain: Option<String> = row.try_get("top_domain")?;
+    let top = match top_domain {
+        Some(domain) => Some(TopRating {
+            rating: DomainRating {
+                domain,
+                rating: row.try_get("top_rating")?,
+            },
+            rated_higher: count(row.try_get("top_higher")?),
+        }),
+        None => None,
+    };
+    let titles: Vec<String> = row.try_get("titles")?;
+    let times: Vec<DateTime<Utc>> = row.try_get("title_times")?;
+    Ok(FigureInputs {
+        followers: count(row.try_get("followers")?),
+        following: count(row.try_get("following")?),
+        top,
+        activity_days: row.try_get::<Vec<NaiveDate>, _>("activity_days")?,
+        freeze_days: row.try_get::<Vec<NaiveDate>, _>("freeze_days")?,
+        titles: titles
+            .into_iter()
+            .zip(times)
+            .map(|(title, unlocked_at)| UnlockedTitle { title, unlocked_at })
+            .collect(),
+    })
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Decodes a row of [`SELECT_PROFILE`] into a profile with figures as of `today`.
+pub(crate) fn profile(row: &PgRow, today: NaiveDate) -> Result<UserProfile, Cause> {
+    let user_id = UserId::parse(row.try_get::<String, _>("user_id")?)?;
+    let version = Version::new(row.try_get("version")?);
+    let mut entries: Vec<Vec<CatalogueEntry>> = Vec::with_capacity(4);
+    for field in LISTS {
+        let name = field.name();
+        let ids: Option<Vec<i64>> = row.try_get(format!("{name}_ids").as_str())?;
+        let names: Option<Vec<String>> = row.try_get(format!("{name}_names").as_str())?;
+        let descriptions: Option<Vec<Option<String>>> =
+            row.try_get(format!("{name}_descriptions").as_str())?;
+        entries.push(
+            ids.unwrap_or_default()
+                .into_iter()
+                .zip(names.unwrap_or_default())
+                .zip(descriptions.unwrap_or_default())
+                .map(|((id, name), description)| CatalogueEntry {
+                    id,
+                    name,
+                    description,
+                })
+                .collect(),
+        );
+    }
+    let mut decode_error: Option<sqlx::Error> = None;
+    let detail = UserDetail::restore(user_id, version, |field| {
+        let list_index = LISTS.iter().position(|f| *f == field);
+        let value = match field {
+            _ if list_index.is_some() => Ok(StoredValue::Names(
+                entries[list_index.unwrap_or_default()]
+                    .iter()
+                    .map(|e| e.name.clone())
+                    .collect(),
+            )),
+            Field::Dob => row.try_get(field.name()).map(StoredValue::Date),
+            Field::Address | Field::CompanyInfo | Field::AdditionalData => row
+                .try_get::<Option<Json<serde_json::Value>>, _>(field.name())
+                .map(|v| StoredValue::Json(v.map(|j| j.0))),
+            Field::CommunicationPreferencesPhone
+            | Field::CommunicationPreferencesEmail
+            | Field::PlatformFeaturesEmails
+            | Field::ActivityBasedEmails => row.try_get(field.name()).map(StoredValue::Bool),
+            _ => row.try_get(field.name()).map(StoredValue::Text),
+        };
+        value.unwrap_or_else(|e| {
+            decode_error.get_or_insert(e);
+            StoredValue::Text(None)
+        })
+    });
+    if let Some(e) = decode_error {
+        return Err(Box::new(e));
+    }
+    let detail = detail?;
+    let figures = Figures::compute(&figure_inputs(row)?, today);
+    let mut entries = entries.into_iter();
+    let mut next = || entries.next().unwrap_or_default();
+    Ok(UserProfile {
+        detail,
+        skills: next(),
+        investment_interests: next(),
+        technical_interests: next(),
+        focus_area: next(),
+        figures,
+    })
+}

@@ -1,0 +1,341 @@
+//! The repository port: create, update (only the changed fields), delete.
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use iam_domain::stored::Column;
+use iam_domain::values::NameList;
+use iam_domain::{Field, UserDetail, UserId, UserProfile, Version};
+use iam_ports::{
+    Cause, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, UserDetailsRepository,
+};
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::types::Json;
+use sqlx::{PgConnection, Postgres, Row};
+
+use crate::errors::{classify, constraint};
+use crate::read::{self, list_tables, SELECT_PROFILE};
+use crate::PgStore;
+
+type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
+
+/// Binds one column value.
+fn bind<'q>(query: PgQuery<'q>, column: Column<'q>) -> PgQuery<'q> {
+    match column {
+        Column::Text(v) => query.bind(v),
+        Column::Json(v) => query.bind(v.map(Json)),
+        Column::Bool(v) => query.bind(v),
+        Column::Date(v) => query.bind(v),
+        Column::Names(_) => unreachable!("lists live in link tables"),
+    }
+}
+
+/// Resolves the names of a list to catalogue ids, adding the new ones, in the list's order.
+///
+/// New names are inserted with `ON CONFLICT DO NOTHING` in key order (so two writers lock the
+/// catalogue's keys in one order and cannot deadlock); a name another transaction added after this
+/// statement's snapshot comes back without an id and is read again by a second statement, which sees
+/// that transaction's commit.
+async fn catalogue_ids(
+    conn: &mut PgConnection,
+    catalogue: &str,
+    names: &NameList,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let spelled: Vec<&str> = names.names().iter().map(|n| n.as_str()).collect();
+    let keys: Vec<&str> = names.names().iter().map(|n| n.key()).collect();
+    let sql = format!(
+        "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(name, name_key, pos)), \
+         added AS (INSERT INTO {catalogue} (name, name_key) \
+                   SELECT name, name_key FROM input ORDER BY name_key \
+                   ON CONFLICT (name_key) DO NOTHING RETURNING id, name_key) \
+         SELECT coalesce(added.id, c.id) AS id FROM input \
+         LEFT JOIN added ON added.name_key = input.name_key \
+         LEFT JOIN {catalogue} c ON c.name_key = input.name_key \
+         ORDER BY input.pos"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(&spelled)
+        .bind(&keys)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut ids: Vec<Option<i64>> = rows
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    let missing: Vec<&str> = ids
+        .iter()
+        .zip(&keys)
+        .filter(|(id, _)| id.is_none())
+        .map(|(_, key)| *key)
+        .collect();
+    if !missing.is_empty() {
+        let sql = format!("SELECT id, name_key FROM {catalogue} WHERE name_key = ANY($1)");
+        let found = sqlx::query(&sql)
+            .bind(&missing)
+            .fetch_all(&mut *conn)
+            .await?;
+        for row in found {
+            let key: String = row.try_get("name_key")?;
+            let id: i64 = row.try_get("id")?;
+            for (slot, k) in ids.iter_mut().zip(&keys) {
+                if slot.is_none() && *k == key {
+                    *slot = Some(id);
+                }
+            }
+        }
+    }
+    ids.into_iter()
+        .map(|id| id.ok_or_else(|| sqlx::Error::RowNotFound))
+        .collect()
+}
+
+/// Replaces a user's list: upserts positions `0..n` and deletes the ones past the new end, in one
+/// statement.
+async fn replace_list(
+    conn: &mut PgConnection,
+    user: &UserId,
+    field: Field,
+    names: &NameList,
+) -> Result<(), sqlx::Error> {
+    let (link, catalogue) = list_tables(field);
+    let ids = if names.is_empty() {
+        Vec::new()
+    } else {
+        catalogue_ids(conn, catalogue, names).await?
+    };
+    let sql = format!(
+        "WITH trimmed AS (DELETE FROM {link} WHERE user_id = $1 AND position >= cardinality($2::bigint[])) \
+         INSERT INTO {link} (user_id, position, entry_id) \
+         SELECT $1, (t.pos - 1)::smallint, t.id FROM unnest($2::bigint[]) WITH ORDINALITY AS t(id, pos) \
+         ON CONFLICT (user_id, position) DO UPDATE SET entry_id = EXCLUDED.entry_id \
+         WHERE {link}.entry_id IS DISTINCT FROM EXCLUDED.entry_id"
+    );
+    sqlx::query(&sql)
+        .bind(user.as_str())
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// `SET` assignments for the changed scalar fields, numbered from `$first`.
+fn assignments(changed: &[Field], first: usize) -> (Vec<String>, Vec<Field>) {
+    let scalars: Vec<Field> = changed.iter().copied().filter(|f| !f.is_list()).collect();
+    let mut sets: Vec<String> = scalars
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{} = ${}", f.name(), first + i))
+        .collect();
+    sets.push("version = version + 1".into());
+    sets.push("updated_at = now()".into());
+    (sets, scalars)
+}
+
+/// Why an update touched no row: the row is gone, or at another version.
+async fn missed(conn: &mut PgConnection, user: &UserId) -> Result<RepoUpdateError, sqlx::Error> {
+    let exists = sqlx::query("SELECT 1 FROM user_details WHERE user_id = $1")
+        .bind(user.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+    Ok(if exists {
+        RepoUpdateError::VersionMismatch
+    } else {
+        RepoUpdateError::NotFound
+    })
+}
+
+fn update_error(e: sqlx::Error) -> RepoUpdateError {
+    classify(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected)
+}
+
+impl PgStore {
+    /// An update that touches no list: one statement, whose result is the new profile.
+    async fn update_scalars(
+        &self,
+        detail: &UserDetail,
+        changed: &[Field],
+        expected: Option<Version>,
+        today: NaiveDate,
+    ) -> Result<UserProfile, RepoUpdateError> {
+        let (sets, scalars) = assignments(changed, 3);
+        let sql = format!(
+            "WITH u AS (UPDATE user_details SET {} \
+             WHERE user_id = $1 AND ($2::bigint IS NULL OR version = $2) RETURNING *) {}",
+            sets.join(", "),
+            read::select_profile_from("u"),
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(detail.user_id.as_str())
+            .bind(expected.map(Version::get));
+        for field in &scalars {
+            query = bind(query, detail.column(*field));
+        }
+        let mut conn = self.pool.acquire().await.map_err(update_error)?;
+        match query
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(update_error)?
+        {
+            Some(row) => read::profile(&row, today).map_err(RepoUpdateError::Unexpected),
+            None => Err(missed(&mut conn, &detail.user_id)
+                .await
+                .map_err(update_error)?),
+        }
+    }
+
+    /// An update with lists: one transaction.
+    async fn update_with_lists(
+        &self,
+        detail: &UserDetail,
+        changed: &[Field],
+        expected: Option<Version>,
+        today: NaiveDate,
+    ) -> Result<UserProfile, RepoUpdateError> {
+        let (sets, scalars) = assignments(changed, 3);
+        let sql = format!(
+            "UPDATE user_details SET {} WHERE user_id = $1 AND ($2::bigint IS NULL OR version = $2) RETURNING version",
+            sets.join(", ")
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(detail.user_id.as_str())
+            .bind(expected.map(Version::get));
+        for field in &scalars {
+            query = bind(query, detail.column(*field));
+        }
+        let mut tx = self.pool.begin().await.map_err(update_error)?;
+        if query
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(update_error)?
+            .is_none()
+        {
+            let error = missed(&mut tx, &detail.user_id)
+                .await
+                .map_err(update_error)?;
+            return Err(error);
+        }
+        for field in changed.iter().copied().filter(|f| f.is_list()) {
+            if let Column::Names(names) = detail.column(field) {
+                replace_list(&mut tx, &detail.user_id, field, names)
+                    .await
+                    .map_err(update_error)?;
+            }
+        }
+        let row = sqlx::query(&SELECT_PROFILE)
+            .bind(detail.user_id.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(update_error)?;
+        tx.commit().await.map_err(update_error)?;
+        read::profile(&row, today).map_err(RepoUpdateError::Unexpected)
+    }
+}
+
+#[async_trait]
+impl UserDetailsRepository for PgStore {
+    #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
+    async fn find(&self, user: &UserId, today: NaiveDate) -> Result<UserProfile, RepoFindError> {
+        let row = sqlx::query(&SELECT_PROFILE)
+            .bind(user.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected))?
+            .ok_or(RepoFindError::NotFound)?;
+        read::profile(&row, today).map_err(RepoFindError::Unexpected)
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %detail.user_id), err(level = "debug"))]
+    async fn insert(
+        &self,
+        detail: &UserDetail,
+        today: NaiveDate,
+    ) -> Result<UserProfile, RepoInsertError> {
+        let error = |e: sqlx::Error| {
+            if constraint(&e) == Some("user_details_pkey") {
+                RepoInsertError::AlreadyExists
+            } else {
+                classify(e, RepoInsertError::Unavailable, RepoInsertError::Unexpected)
+            }
+        };
+        let scalars: Vec<Field> = Field::ALL.into_iter().filter(|f| !f.is_list()).collect();
+        let names: Vec<&str> = scalars.iter().map(|f| f.name()).collect();
+        let params: Vec<String> = (0..scalars.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "INSERT INTO user_details (user_id, version, {}) VALUES ($1, $2, {})",
+            names.join(", "),
+            params.join(", ")
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(detail.user_id.as_str())
+            .bind(detail.version.get());
+        for field in &scalars {
+            query = bind(query, detail.column(*field));
+        }
+        let mut tx = self.pool.begin().await.map_err(error)?;
+        query.execute(&mut *tx).await.map_err(error)?;
+        for field in read::LISTS {
+            if let Column::Names(list) = detail.column(field) {
+                if !list.is_empty() {
+                    replace_list(&mut tx, &detail.user_id, field, list)
+                        .await
+                        .map_err(error)?;
+                }
+            }
+        }
+        let row = sqlx::query(&SELECT_PROFILE)
+            .bind(detail.user_id.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(error)?;
+        tx.commit().await.map_err(error)?;
+        read::profile(&row, today).map_err(RepoInsertError::Unexpected)
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %detail.user_id, ?changed), err(level = "debug"))]
+    async fn update(
+        &self,
+        detail: &UserDetail,
+        changed: &[Field],
+        expected: Option<Version>,
+        today: NaiveDate,
+    ) -> Result<UserProfile, RepoUpdateError> {
+        if changed.iter().any(|f| f.is_list()) {
+            self.update_with_lists(detail, changed, expected, today)
+                .await
+        } else {
+            self.update_scalars(detail, changed, expected, today).await
+        }
+    }
+
+    #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
+    async fn delete(
+        &self,
+        user: &UserId,
+        expected: Option<Version>,
+    ) -> Result<(), RepoDeleteError> {
+        let error = |e| classify(e, RepoDeleteError::Unavailable, RepoDeleteError::Unexpected);
+        let mut conn = self.pool.acquire().await.map_err(error)?;
+        let deleted = sqlx::query(
+            "DELETE FROM user_details WHERE user_id = $1 AND ($2::bigint IS NULL OR version = $2)",
+        )
+        .bind(user.as_str())
+        .bind(expected.map(Version::get))
+        .execute(&mut *conn)
+        .await
+        .map_err(error)?
+        .rows_affected();
+        if deleted == 1 {
+            return Ok(());
+        }
+        match missed(&mut conn, user).await.map_err(error)? {
+            RepoUpdateError::VersionMismatch => Err(RepoDeleteError::VersionMismatch),
+            _ => Err(RepoDeleteError::NotFound),
+        }
+    }
+
+    async fn ping(&self) -> Result<(), Cause> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

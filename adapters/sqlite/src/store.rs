@@ -1,0 +1,505 @@
+//! The repository and figure-facts ports on SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use iam_domain::figures::{DomainRating, FigureInputs, TopRating, UnlockedTitle};
+use iam_domain::stored::{Column, StoredValue};
+use iam_domain::values::NameList;
+use iam_domain::{CatalogueEntry, Field, Figures, UserDetail, UserId, UserProfile, Version};
+use iam_ports::{
+    Cause, FigureFacts, FigureFactsError, RepoDeleteError, RepoFindError, RepoInsertError,
+    RepoUpdateError, UserDetailsRepository,
+};
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::types::Json;
+use sqlx::{Row, Sqlite, SqliteConnection};
+
+use crate::SqliteStore;
+
+type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
+
+const LISTS: [Field; 4] = [
+    Field::Skills,
+    Field::InvestmentInterests,
+    Field::TechnicalInterests,
+    Field::FocusArea,
+];
+
+fn list_tables(field: Field) -> (&'static str, &'static str) {
+    match field {
+        Field::Skills => ("user_skills", "developer_skills"),
+        Field::InvestmentInterests => ("user_investment_interests", "investment_interests"),
+        Field::TechnicalInterests => ("user_technical_interests", "developer_skills"),
+        Field::FocusArea => ("user_focus_areas", "tags"),
+        other => unreachable!("{other} is not a list"),
+    }
+}
+
+/// True when the error means the database cannot be used now: I/O, a closed or exhausted pool, or
+/// a lock held past the busy timeout.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            // SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_CANTOPEN (14) and their extended codes.
+            db.code()
+                .and_then(|c| c.parse::<i64>().ok())
+                .is_some_and(|c| matches!(c & 0xff, 5 | 6 | 14))
+        }
+        _ => false,
+    }
+}
+
+fn classify<E>(
+    error: sqlx::Error,
+    unavailable: impl FnOnce(Cause) -> E,
+    unexpected: impl FnOnce(Cause) -> E,
+) -> E {
+    if is_unavailable(&error) {
+        unavailable(Box::new(error))
+    } else {
+        unexpected(Box::new(error))
+    }
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+fn bind<'q>(query: SqliteQuery<'q>, column: Column<'q>) -> SqliteQuery<'q> {
+    match column {
+        Column::Text(v) => query.bind(v),
+        Column::Json(v) => query.bind(v.map(Json)),
+        Column::Bool(v) => query.bind(v),
+        Column::Date(v) => query.bind(v),
+        Column::Names(_) => unreachable!("lists live in link tables"),
+    }
+}
+
+fn scalar_fields() -> impl Iterator<Item = Field> {
+    Field::ALL.into_iter().filter(|f| !f.is_list())
+}
+
+/// Reads the figure inputs of `user`.
+async fn figure_inputs(
+    conn: &mut SqliteConnection,
+    user: &str,
+) -> Result<FigureInputs, sqlx::Error> {
+    let counts = sqlx::query(
+        "SELECT (SELECT count(*) FROM follows WHERE followee_id = ?1) AS followers, \
+                (SELECT count(*) FROM follows WHERE follower_id = ?1) AS following",
+    )
+    .bind(user)
+    .fetch_one(&mut *conn)
+    .await?;
+    let top = sqlx::query(
+        "SELECT r.domain, r.rating, \
+           (SELECT count(*) FROM domain_ratings o WHERE o.domain = r.domain AND o.rating > r.rating) AS higher \
+         FROM domain_ratings r WHERE r.user_id = ?1 ORDER BY r.rating DESC, r.domain LIMIT 1",
+    )
+    .bind(user)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|row| -> Result<TopRating, sqlx::Error> {
+        Ok(TopRating {
+            rating: DomainRating {
+                domain: row.try_get("domain")?,
+                rating: row.try_get("rating")?,
+            },
+            rated_higher: u64::try_from(row.try_get::<i64, _>("higher")?).unwrap_or(0),
+        })
+    })
+    .transpose()?;
+    let activity_days = sqlx::query_scalar("SELECT day FROM activity_days WHERE user_id = ?1")
+        .bind(user)
+        .fetch_all(&mut *conn)
+        .await?;
+    let freeze_days = sqlx::query_scalar("SELECT day FROM streak_freeze_days WHERE user_id = ?1")
+        .bind(user)
+        .fetch_all(&mut *conn)
+        .await?;
+    let titles = sqlx::query("SELECT title, unlocked_at FROM unlocked_titles WHERE user_id = ?1 ORDER BY unlocked_at, title")
+        .bind(user)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|row| -> Result<UnlockedTitle, sqlx::Error> {
+            Ok(UnlockedTitle {
+                title: row.try_get("title")?,
+                unlocked_at: row.try_get("unlocked_at")?,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let count = |name: &str| -> Result<u64, sqlx::Error> {
+        Ok(u64::try_from(counts.try_get::<i64, _>(name)?).unwrap_or(0))
+    };
+    Ok(FigureInputs {
+        followers: count("followers")?,
+        following: count("following")?,
+        top,
+        activity_days,
+        freeze_days,
+        titles,
+    })
+}
+
+fn stored(row: &SqliteRow, field: Field) -> Result<StoredValue, sqlx::Error> {
+    Ok(match field {
+        Field::Dob => StoredValue::Date(row.try_get(field.name())?),
+        Field::Address | Field::CompanyInfo | Field::AdditionalData => StoredValue::Json(
+            row.try_get::<Option<Json<serde_json::Value>>, _>(field.name())?
+                .map(|j| j.0),
+        ),
+        Field::CommunicationPreferencesPhone
+        | Field::CommunicationPreferencesEmail
+        | Field::PlatformFeaturesEmails
+        | Field::ActivityBasedEmails => StoredValue::Bool(row.try_get(field.name())?),
+        _ => StoredValue::Text(row.try_get(field.name())?),
+    })
+}
+
+/// Reads a whole profile on one connection; `None` when the user has no details.
+async fn read_profile(
+    conn: &mut SqliteConnection,
+    user: &UserId,
+    today: NaiveDate,
+) -> Result<Option<UserProfile>, Cause> {
+    let Some(row) = sqlx::query("SELECT * FROM user_details WHERE user_id = ?1")
+        .bind(user.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut lists: Vec<Vec<CatalogueEntry>> = Vec::with_capacity(4);
+    for field in LISTS {
+        let (link, catalogue) = list_tables(field);
+        let sql = format!(
+            "SELECT c.id, c.name, c.description FROM {link} l JOIN {catalogue} c ON c.id = l.entry_id \
+             WHERE l.user_id = ?1 ORDER BY l.position"
+        );
+        let entries = sqlx::query(&sql)
+            .bind(user.as_str())
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<CatalogueEntry, sqlx::Error> {
+                Ok(CatalogueEntry {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    description: r.try_get("description")?,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        lists.push(entries);
+    }
+    let mut values = Vec::with_capacity(Field::ALL.len());
+    for field in Field::ALL {
+        let value = match LISTS.iter().position(|f| *f == field) {
+            Some(i) => StoredValue::Names(lists[i].iter().map(|e| e.name.clone()).collect()),
+            None => stored(&row, field)?,
+        };
+        values.push((field, value));
+    }
+    let version = Version::new(row.try_get("version")?);
+    let detail = UserDetail::restore(user.clone(), version, |field| {
+        values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.clone())
+            .unwrap_or(StoredValue::Text(None))
+    })?;
+    let figures = Figures::compute(&figure_inputs(conn, user.as_str()).await?, today);
+    let mut lists = lists.into_iter();
+    let mut next = || lists.next().unwrap_or_default();
+    Ok(Some(UserProfile {
+        detail,
+        skills: next(),
+        investment_interests: next(),
+        technical_interests: next(),
+        focus_area: next(),
+        figures,
+    }))
+}
+
+/// Replaces a user's list, adding new catalogue names. Runs inside the write transaction, which
+/// SQLite serialises, so a name is added once however many users add it at the same moment.
+async fn replace_list(
+    conn: &mut SqliteConnection,
+    user: &UserId,
+    field: Field,
+    names: &NameList,
+) -> Result<(), sqlx::Error> {
+    let (link, catalogue) = list_tables(field);
+    sqlx::query(&format!("DELETE FROM {link} WHERE user_id = ?1"))
+        .bind(user.as_str())
+        .execute(&mut *conn)
+        .await?;
+    let insert_name = format!("INSERT INTO {catalogue} (name, name_key) VALUES (?1, ?2) ON CONFLICT (name_key) DO NOTHING");
+    let select_id = format!("SELECT id FROM {catalogue} WHERE name_key = ?1");
+    let insert_link =
+        format!("INSERT INTO {link} (user_id, position, entry_id) VALUES (?1, ?2, ?3)");
+    for (position, name) in names.names().iter().enumerate() {
+        sqlx::query(&insert_name)
+            .bind(name.as_str())
+            .bind(name.key())
+            .execute(&mut *conn)
+            .await?;
+        let id: i64 = sqlx::query_scalar(&select_id)
+            .bind(name.key())
+            .fetch_one(&mut *conn)
+            .await?;
+        sqlx::query(&insert_link)
+            .bind(user.as_str())
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether a user's row exists, for telling "not found" from "version mismatch".
+async fn exists(conn: &mut SqliteConnection, user: &UserId) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM user_details WHERE user_id = ?1")
+        .bind(user.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some())
+}
+
+#[async_trait]
+impl UserDetailsRepository for SqliteStore {
+    #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
+    async fn find(&self, user: &UserId, today: NaiveDate) -> Result<UserProfile, RepoFindError> {
+        let error = |e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected);
+        let mut tx = self.readers.begin().await.map_err(error)?;
+        let profile = read_profile(&mut tx, user, today)
+            .await
+            .map_err(RepoFindError::Unexpected)?
+            .ok_or(RepoFindError::NotFound)?;
+        tx.commit().await.map_err(error)?;
+        Ok(profile)
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %detail.user_id), err(level = "debug"))]
+    async fn insert(
+        &self,
+        detail: &UserDetail,
+        today: NaiveDate,
+    ) -> Result<UserProfile, RepoInsertError> {
+        let error = |e: sqlx::Error| {
+            if is_unique_violation(&e) {
+                RepoInsertError::AlreadyExists
+            } else {
+                classify(e, RepoInsertError::Unavailable, RepoInsertError::Unexpected)
+            }
+        };
+        let names: Vec<&str> = scalar_fields().map(Field::name).collect();
+        let params: Vec<String> = (0..names.len()).map(|i| format!("?{}", i + 3)).collect();
+        let sql = format!(
+            "INSERT INTO user_details (user_id, version, {}) VALUES (?1, ?2, {})",
+            names.join(", "),
+            params.join(", ")
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(detail.user_id.as_str())
+            .bind(detail.version.get());
+        for field in scalar_fields() {
+            query = bind(query, detail.column(field));
+        }
+        let mut tx = self.writer.begin().await.map_err(error)?;
+        query.execute(&mut *tx).await.map_err(error)?;
+        for field in LISTS {
+            if let Column::Names(list) = detail.column(field) {
+                replace_list(&mut tx, &detail.user_id, field, list)
+                    .await
+                    .map_err(error)?;
+            }
+        }
+        let profile = read_profile(&mut tx, &detail.user_id, today)
+            .await
+            .map_err(RepoInsertError::Unexpected)?
+            .ok_or_else(|| RepoInsertError::Unexpected("inserted row vanished".into()))?;
+        tx.commit().await.map_err(error)?;
+        Ok(profile)
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %detail.user_id, ?changed), err(level = "debug"))]
+    async fn update(
+        &self,
+        detail: &UserDetail,
+        changed: &[Field],
+        expected: Option<Version>,
+        today: NaiveDate,
+    ) -> Result<UserProfile, RepoUpdateError> {
+        let error = |e| classify(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected);
+        let scalars: Vec<Field> = changed.iter().copied().filter(|f| !f.is_list()).collect();
+        let mut sets: Vec<String> = scalars
+            .iter()
+            .enumerate()
+            .map(|(i, f)| format!("{} = ?{}", f.name(), i + 3))
+            .collect();
+        sets.push("version = version + 1".into());
+        sets.push("updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')".into());
+        let sql = format!(
+            "UPDATE user_details SET {} WHERE user_id = ?1 AND (?2 IS NULL OR version = ?2)",
+            sets.join(", ")
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(detail.user_id.as_str())
+            .bind(expected.map(Version::get));
+        for field in &scalars {
+            query = bind(query, detail.column(*field));
+        }
+        let mut tx = self.writer.begin().await.map_err(error)?;
+        if query
+            .execute(&mut *tx)
+            .await
+            .map_err(error)?
+            .rows_affected()
+            == 0
+        {
+            return Err(if exists(&mut tx, &detail.user_id).await.map_err(error)? {
+                RepoUpdateError::VersionMismatch
+            } else {
+                RepoUpdateError::NotFound
+            });
+        }
+        for field in changed.iter().copied().filter(|f| f.is_list()) {
+            if let Column::Names(list) = detail.column(field) {
+                replace_list(&mut tx, &detail.user_id, field, list)
+                    .await
+                    .map_err(error)?;
+            }
+        }
+        let profile = read_profile(&mut tx, &detail.user_id, today)
+            .await
+            .map_err(RepoUpdateError::Unexpected)?
+            .ok_or(RepoUpdateError::NotFound)?;
+        tx.commit().await.map_err(error)?;
+        Ok(profile)
+    }
+
+    #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
+    async fn delete(
+        &self,
+        user: &UserId,
+        expected: Option<Version>,
+    ) -> Result<(), RepoDeleteError> {
+        let error = |e| classify(e, RepoDeleteError::Unavailable, RepoDeleteError::Unexpected);
+        let mut conn = self.writer.acquire().await.map_err(error)?;
+        let deleted = sqlx::query(
+            "DELETE FROM user_details WHERE user_id = ?1 AND (?2 IS NULL OR version = ?2)",
+        )
+        .bind(user.as_str())
+        .bind(expected.map(Version::get))
+        .execute(&mut *conn)
+        .await
+        .map_err(error)?
+        .rows_affected();
+        if deleted == 1 {
+            Ok(())
+        } else if exists(&mut conn, user).await.map_err(error)? {
+            Err(RepoDeleteError::VersionMismatch)
+        } else {
+            Err(RepoDeleteError::NotFound)
+        }
+    }
+
+    async fn ping(&self) -> Result<(), Cause> {
+        sqlx::query("SELECT 1").execute(&self.readers).await?;
+        Ok(())
+    }
+}
+
+fn facts_error(e: sqlx::Error) -> FigureFactsError {
+    classify(
+        e,
+        FigureFactsError::Unavailable,
+        FigureFactsError::Unexpected,
+    )
+}
+
+impl SqliteStore {
+    async fn record(
+        &self,
+        sql: &str,
+        user: &str,
+        value: impl FnOnce(SqliteQuery<'_>) -> SqliteQuery<'_>,
+    ) -> Result<(), FigureFactsError> {
+        value(sqlx::query(sql).bind(user.to_owned()))
+            .execute(&self.writer)
+            .await
+            .map_err(facts_error)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl FigureFacts for SqliteStore {
+    async fn follow(&self, follower: &UserId, followee: &UserId) -> Result<(), FigureFactsError> {
+        let followee = followee.as_str().to_owned();
+        self.record(
+            "INSERT INTO follows (follower_id, followee_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            follower.as_str(),
+            |q| q.bind(followee),
+        )
+        .await
+    }
+
+    async fn rate(&self, user: &UserId, domain: &str, rating: f64) -> Result<(), FigureFactsError> {
+        let domain = domain.to_owned();
+        self.record(
+            "INSERT INTO domain_ratings (user_id, domain, rating) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (user_id, domain) DO UPDATE SET rating = excluded.rating",
+            user.as_str(),
+            |q| q.bind(domain).bind(rating),
+        )
+        .await
+    }
+
+    async fn record_activity(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
+        self.record(
+            "INSERT INTO activity_days (user_id, day) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            user.as_str(),
+            |q| q.bind(day),
+        )
+        .await
+    }
+
+    async fn record_freeze(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
+        self.record(
+            "INSERT INTO streak_freeze_days (user_id, day) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            user.as_str(),
+            |q| q.bind(day),
+        )
+        .await
+    }
+
+    async fn unlock_title(
+        &self,
+        user: &UserId,
+        title: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), FigureFactsError> {
+        let title = title.to_owned();
+        self.record(
+            "INSERT INTO unlocked_titles (user_id, title, unlocked_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            user.as_str(),
+            |q| q.bind(title).bind(at),
+        )
+        .await
+    }
+
+    async fn inputs(&self, user: &UserId) -> Result<FigureInputs, FigureFactsError> {
+        let mut conn = self.readers.acquire().await.map_err(facts_error)?;
+        figure_inputs(&mut conn, user.as_str())
+            .await
+            .map_err(facts_error)
+    }
+}

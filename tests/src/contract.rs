@@ -1,0 +1,530 @@
+//! The repository contract: every behaviour of the storage ports, written once against the ports
+//! and run on every store with [`contract_suite!`](crate::contract_suite).
+
+use std::sync::Arc;
+
+use chrono::{Days, NaiveDate, TimeZone, Utc};
+use iam_domain::{
+    Field, JsonMode, ParseOptions, UserDetail, UserDetailPatch, UserId, UserProfile, Version,
+    WriteMode,
+};
+use iam_ports::{
+    RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, Service, SystemClock,
+    UserDetailsService, WriteRequest,
+};
+use serde_json::{json, Value};
+
+use crate::stores::TestStore;
+
+/// Generates one `#[tokio::test]` per contract test, each on a fresh store from `$setup`.
+#[macro_export]
+macro_rules! contract_suite {
+    ($setup:path) => {
+        $crate::contract_suite!(@tests $setup;
+            create_then_find_returns_what_was_stored,
+            a_second_create_is_already_exists,
+            find_of_an_unknown_user_is_not_found,
+            every_field_kind_round_trips,
+            update_writes_only_the_changed_fields,
+            lists_keep_order_and_share_catalogue_ids,
+            catalogue_matches_ignore_case_and_keep_the_first_spelling,
+            lists_shrink_grow_and_clear,
+            every_write_changes_the_version,
+            a_stale_expected_version_is_refused,
+            expected_version_on_a_missing_user_is_not_found,
+            delete_removes_the_details_and_their_lists,
+            delete_checks_the_expected_version,
+            figures_are_computed_from_stored_facts,
+            figure_facts_exist_without_details,
+            users_are_isolated,
+            long_unicode_values_round_trip,
+            concurrent_new_catalogue_names_get_one_id,
+            concurrent_patches_of_different_fields_all_survive,
+            concurrent_merge_patches_of_one_document_all_survive,
+            ping_answers
+        );
+    };
+    (@tests $setup:path; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let store = $setup().await;
+                $crate::contract::$name(&store).await;
+                store.cleanup().await;
+            }
+        )*
+    };
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn user(id: &str) -> UserId {
+    UserId::parse(id).unwrap()
+}
+
+fn options(mode: WriteMode) -> ParseOptions {
+    ParseOptions {
+        today: today(),
+        strict: false,
+        mode,
+    }
+}
+
+/// New details for `id` from a request body.
+fn new_detail(id: &str, body: Value) -> UserDetail {
+    let patch = UserDetailPatch::parse_value(&body, options(WriteMode::Create)).unwrap();
+    UserDetail::create(user(id), Version::new(100), &patch, JsonMode::Replace).unwrap()
+}
+
+/// Applies a PATCH body to `current`.
+fn patched(current: &UserDetail, body: Value) -> (UserDetail, Vec<Field>) {
+    let patch = UserDetailPatch::parse_value(&body, options(WriteMode::Partial)).unwrap();
+    let applied = current.apply(&patch, JsonMode::Replace).unwrap();
+    (applied.detail, applied.changed)
+}
+
+fn names(entries: &[iam_domain::CatalogueEntry]) -> Vec<&str> {
+    entries.iter().map(|e| e.name.as_str()).collect()
+}
+
+async fn create(store: &TestStore, id: &str, body: Value) -> UserProfile {
+    store
+        .repository
+        .insert(&new_detail(id, body), today())
+        .await
+        .unwrap()
+}
+
+async fn find(store: &TestStore, id: &str) -> UserProfile {
+    store.repository.find(&user(id), today()).await.unwrap()
+}
+
+async fn patch(store: &TestStore, id: &str, body: Value) -> UserProfile {
+    let current = find(store, id).await;
+    let (detail, changed) = patched(&current.detail, body);
+    store
+        .repository
+        .update(&detail, &changed, None, today())
+        .await
+        .unwrap()
+}
+
+/// What a create returns is what a find returns.
+pub async fn create_then_find_returns_what_was_stored(store: &TestStore) {
+    let created = create(
+        store,
+        "1",
+        json!({"user_type": "developer", "bio": "hello", "skills": ["Rust"]}),
+    )
+    .await;
+    assert_eq!(created.detail.version, Version::new(100));
+    assert_eq!(created.detail.bio.as_ref().unwrap().as_str(), "hello");
+    assert_eq!(names(&created.skills), ["Rust"]);
+    assert_eq!(find(store, "1").await, created);
+}
+
+/// A user has one row.
+pub async fn a_second_create_is_already_exists(store: &TestStore) {
+    create(store, "1", json!({"user_type": "developer"})).await;
+    let err = store
+        .repository
+        .insert(&new_detail("1", json!({"user_type": "investor"})), today())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RepoInsertError::AlreadyExists), "{err:?}");
+    assert_eq!(
+        find(store, "1").await.detail.user_type.as_str(),
+        "developer"
+    );
+}
+
+/// No row, no profile.
+pub async fn find_of_an_unknown_user_is_not_found(store: &TestStore) {
+    let err = store
+        .repository
+        .find(&user("nobody"), today())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RepoFindError::NotFound), "{err:?}");
+}
+
+/// Text, URL, date, boolean (null too), JSON and list fields are stored and read back.
+pub async fn every_field_kind_round_trips(store: &TestStore) {
+    create(store, "u", json!({"user_type": "developer"})).await;
+    let body = json!({
+        "profile_picture": "https://cdn.example.com/p.png", "bio": "b", "country": "Pakistan",
+        "phone": "+92 300 1234567", "dob": "1990-02-28", "linkedin_url": "https://linkedin.com/in/u",
+        "github_url": "https://github.com/u", "twitter_url": "https://x.com/u",
+        "facebook_url": "https://facebook.com/u", "website_url": "http://u.example",
+        "portfolio_url": "https://u.example/work", "resume": "https://cdn.example.com/cv.pdf",
+        "skills": ["Rust"], "investment_interests": ["Fintech"], "technical_interests": ["ML"],
+        "focus_area": ["AI"], "communication_preferences_phone": true,
+        "communication_preferences_email": null, "platform_features_emails": false,
+        "activity_based_emails": true, "address": {"city": "Lahore", "lines": ["a", 1, null]},
+        "company_info": [1, 2.5, "x"], "additional_data": "just a string",
+    });
+    let updated = patch(store, "u", body.clone()).await;
+    let expected = patched(&new_detail("u", json!({"user_type": "developer"})), body).0;
+    let mut got = updated.detail.clone();
+    got.version = expected.version;
+    assert_eq!(got, expected);
+    assert_eq!(find(store, "u").await, updated);
+}
+
+/// Fields not in `changed` are not written, even when the details passed differ there.
+pub async fn update_writes_only_the_changed_fields(store: &TestStore) {
+    let current = create(
+        store,
+        "u",
+        json!({"user_type": "developer", "country": "PK"}),
+    )
+    .await;
+    let (mut detail, changed) = patched(&current.detail, json!({"bio": "new"}));
+    detail.country = iam_domain::values::Country::parse("written by someone else").unwrap();
+    let updated = store
+        .repository
+        .update(&detail, &changed, None, today())
+        .await
+        .unwrap();
+    assert_eq!(updated.detail.bio.unwrap().as_str(), "new");
+    assert_eq!(updated.detail.country.as_str(), "PK");
+}
+
+/// Lists keep the user's order; skills and technical interests share the developer-skills
+/// catalogue, so one name has one id in both.
+pub async fn lists_keep_order_and_share_catalogue_ids(store: &TestStore) {
+    let p = create(
+        store,
+        "u",
+        json!({"user_type": "d", "skills": ["Zig", "Ada", "Rust"], "technical_interests": ["rust", "Wasm"],
+               "investment_interests": ["Seed", "Series A"], "focus_area": ["AI", "Climate"]}),
+    )
+    .await;
+    assert_eq!(names(&p.skills), ["Zig", "Ada", "Rust"]);
+    assert_eq!(names(&p.technical_interests), ["Rust", "Wasm"]);
+    assert_eq!(p.skills[2].id, p.technical_interests[0].id);
+    assert_eq!(names(&p.investment_interests), ["Seed", "Series A"]);
+    assert_eq!(names(&p.focus_area), ["AI", "Climate"]);
+    assert!(p.skills.iter().all(|e| e.description.is_none()));
+    let ids: Vec<i64> = p.skills.iter().map(|e| e.id).collect();
+    let again = find(store, "u").await;
+    assert_eq!(again.skills.iter().map(|e| e.id).collect::<Vec<_>>(), ids);
+}
+
+/// A catalogue match ignores case and keeps the catalogue's first spelling.
+pub async fn catalogue_matches_ignore_case_and_keep_the_first_spelling(store: &TestStore) {
+    let a = create(
+        store,
+        "a",
+        json!({"user_type": "d", "skills": ["PostgreSQL"]}),
+    )
+    .await;
+    let b = create(
+        store,
+        "b",
+        json!({"user_type": "d", "skills": ["postgresql", "ÉCOLE"]}),
+    )
+    .await;
+    assert_eq!(a.skills[0].id, b.skills[0].id);
+    assert_eq!(names(&b.skills), ["PostgreSQL", "ÉCOLE"]);
+    let c = create(store, "c", json!({"user_type": "d", "skills": ["école"]})).await;
+    assert_eq!(c.skills[0].id, b.skills[1].id, "Unicode case folds too");
+}
+
+/// Replacing a list can shrink, grow, reorder and clear it.
+pub async fn lists_shrink_grow_and_clear(store: &TestStore) {
+    create(
+        store,
+        "u",
+        json!({"user_type": "d", "skills": ["a", "b", "c"], "focus_area": ["x"]}),
+    )
+    .await;
+    let p = patch(store, "u", json!({"skills": ["c", "a"]})).await;
+    assert_eq!(names(&p.skills), ["c", "a"]);
+    let p = patch(store, "u", json!({"skills": ["c", "a", "d", "e"]})).await;
+    assert_eq!(names(&p.skills), ["c", "a", "d", "e"]);
+    let p = patch(store, "u", json!({"skills": [], "focus_area": null})).await;
+    assert!(p.skills.is_empty() && p.focus_area.is_empty());
+    assert!(p.detail.skills.is_empty() && p.detail.focus_area.is_empty());
+    assert_eq!(find(store, "u").await, p);
+}
+
+/// Every write adds one to the version.
+pub async fn every_write_changes_the_version(store: &TestStore) {
+    create(store, "u", json!({"user_type": "d"})).await;
+    let p1 = patch(store, "u", json!({"bio": "1"})).await;
+    assert_eq!(p1.detail.version, Version::new(101));
+    let p2 = patch(store, "u", json!({"skills": ["x"]})).await;
+    assert_eq!(p2.detail.version, Version::new(102));
+}
+
+/// With an expected version that is not the stored one, nothing is written.
+pub async fn a_stale_expected_version_is_refused(store: &TestStore) {
+    let current = create(store, "u", json!({"user_type": "d"})).await;
+    for body in [json!({"bio": "x"}), json!({"skills": ["x"]})] {
+        let (detail, changed) = patched(&current.detail, body);
+        let err = store
+            .repository
+            .update(&detail, &changed, Some(Version::new(99)), today())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RepoUpdateError::VersionMismatch), "{err:?}");
+    }
+    assert_eq!(find(store, "u").await, current);
+    let (detail, changed) = patched(&current.detail, json!({"bio": "ok"}));
+    let ok = store
+        .repository
+        .update(&detail, &changed, Some(Version::new(100)), today())
+        .await
+        .unwrap();
+    assert_eq!(ok.detail.bio.unwrap().as_str(), "ok");
+}
+
+/// Updating a user without details is not found, with or without an expected version.
+pub async fn expected_version_on_a_missing_user_is_not_found(store: &TestStore) {
+    let (detail, changed) = patched(
+        &new_detail("ghost", json!({"user_type": "d"})),
+        json!({"bio": "x"}),
+    );
+    for expected in [None, Some(Version::new(100))] {
+        let err = store
+            .repository
+            .update(&detail, &changed, expected, today())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RepoUpdateError::NotFound), "{err:?}");
+    }
+}
+
+/// Delete removes the row and its list links; the user can start again.
+pub async fn delete_removes_the_details_and_their_lists(store: &TestStore) {
+    create(store, "u", json!({"user_type": "d", "skills": ["Rust"]})).await;
+    store.repository.delete(&user("u"), None).await.unwrap();
+    assert!(matches!(
+        store.repository.find(&user("u"), today()).await,
+        Err(RepoFindError::NotFound)
+    ));
+    let err = store.repository.delete(&user("u"), None).await.unwrap_err();
+    assert!(matches!(err, RepoDeleteError::NotFound), "{err:?}");
+    let again = create(store, "u", json!({"user_type": "d"})).await;
+    assert!(again.skills.is_empty());
+}
+
+/// Delete with a stale expected version removes nothing.
+pub async fn delete_checks_the_expected_version(store: &TestStore) {
+    create(store, "u", json!({"user_type": "d"})).await;
+    let err = store
+        .repository
+        .delete(&user("u"), Some(Version::new(1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RepoDeleteError::VersionMismatch), "{err:?}");
+    store
+        .repository
+        .delete(&user("u"), Some(Version::new(100)))
+        .await
+        .unwrap();
+}
+
+/// Followers, rank (ties share a rank), streaks and titles come from the stored facts.
+pub async fn figures_are_computed_from_stored_facts(store: &TestStore) {
+    create(store, "me", json!({"user_type": "d"})).await;
+    let f = &store.facts;
+    for other in ["a", "b", "c"] {
+        f.follow(&user(other), &user("me")).await.unwrap();
+    }
+    f.follow(&user("a"), &user("me")).await.unwrap(); // twice is once
+    f.follow(&user("me"), &user("a")).await.unwrap();
+    f.rate(&user("me"), "nlp", 1500.0).await.unwrap();
+    f.rate(&user("me"), "vision", 1800.0).await.unwrap();
+    f.rate(&user("me"), "audio", 1800.0).await.unwrap(); // tie: "audio" sorts first
+    f.rate(&user("x"), "audio", 1900.0).await.unwrap();
+    f.rate(&user("y"), "audio", 1800.0).await.unwrap(); // equal: not higher
+    f.rate(&user("z"), "vision", 2500.0).await.unwrap();
+    let day = |back: u64| today().checked_sub_days(Days::new(back)).unwrap();
+    for back in [0, 1, 3, 4, 10, 11, 12, 13, 14] {
+        f.record_activity(&user("me"), day(back)).await.unwrap();
+    }
+    f.record_freeze(&user("me"), day(2)).await.unwrap();
+    let at = |h| Utc.with_ymd_and_hms(2026, 1, 1, h, 0, 0).unwrap();
+    f.unlock_title(&user("me"), "Expert", at(9)).await.unwrap();
+    f.unlock_title(&user("me"), "Novice", at(1)).await.unwrap();
+
+    let figures = find(store, "me").await.figures;
+    assert_eq!((figures.followers_count, figures.following_count), (3, 1));
+    assert_eq!(
+        (figures.is_following, figures.is_followed_back),
+        (false, false)
+    );
+    assert_eq!(figures.top_domain_elo, 1800.0);
+    assert_eq!(figures.top_domain_rank, 2);
+    assert_eq!(
+        (
+            figures.streak,
+            figures.highest_streak,
+            figures.streak_freeze_days
+        ),
+        (4, 5, 1)
+    );
+    assert_eq!(figures.title, "Expert");
+    assert_eq!(figures.unlocked_titles, ["Novice", "Expert"]);
+}
+
+/// Facts can be recorded and read for a user who has no details.
+pub async fn figure_facts_exist_without_details(store: &TestStore) {
+    store.facts.follow(&user("a"), &user("b")).await.unwrap();
+    store.facts.rate(&user("b"), "nlp", 1200.5).await.unwrap();
+    let inputs = store.facts.inputs(&user("b")).await.unwrap();
+    assert_eq!(inputs.followers, 1);
+    assert_eq!(inputs.top.unwrap().rating.rating, 1200.5);
+    let nobody = store.facts.inputs(&user("nobody")).await.unwrap();
+    assert_eq!(nobody, Default::default());
+    assert!(
+        store.facts.follow(&user("a"), &user("a")).await.is_err(),
+        "no following oneself"
+    );
+}
+
+/// Writes to one user never show in another's details.
+pub async fn users_are_isolated(store: &TestStore) {
+    create(store, "1", json!({"user_type": "d", "skills": ["Rust"]})).await;
+    create(store, "2", json!({"user_type": "d", "skills": ["Go"]})).await;
+    patch(store, "1", json!({"bio": "one", "skills": ["C"]})).await;
+    store.repository.delete(&user("1"), None).await.unwrap();
+    let two = find(store, "2").await;
+    assert!(two.detail.bio.is_none());
+    assert_eq!(names(&two.skills), ["Go"]);
+}
+
+/// The longest values the domain accepts, in any script, are stored whole.
+pub async fn long_unicode_values_round_trip(store: &TestStore) {
+    let id = "9".repeat(255);
+    let bio = "🦀ü".repeat(2500);
+    let name = "名".repeat(100);
+    let p = create(
+        store,
+        &id,
+        json!({"user_type": "é".repeat(50), "bio": bio, "skills": [name]}),
+    )
+    .await;
+    assert_eq!(p.detail.bio.as_ref().unwrap().as_str(), bio);
+    assert_eq!(find(store, &id).await, p);
+}
+
+/// Many users adding the same new catalogue name at once get one id and no error.
+pub async fn concurrent_new_catalogue_names_get_one_id(store: &TestStore) {
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let repository = store.repository.clone();
+        tasks.push(tokio::spawn(async move {
+            let detail = new_detail(
+                &format!("u{i}"),
+                json!({"user_type": "d", "skills": ["Brand New", format!("own{i}"), "Also New"]}),
+            );
+            repository.insert(&detail, today()).await
+        }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        let profile = task.await.unwrap().expect("no writer fails");
+        ids.insert((profile.skills[0].id, profile.skills[2].id));
+    }
+    assert_eq!(ids.len(), 1, "one id per name: {ids:?}");
+}
+
+fn service(store: &TestStore) -> Arc<Service> {
+    Arc::new(Service::new(
+        store.repository.clone(),
+        Arc::new(SystemClock),
+    ))
+}
+
+/// Clients patching different fields of one user at the same moment all keep their change.
+pub async fn concurrent_patches_of_different_fields_all_survive(store: &TestStore) {
+    create(store, "u", json!({"user_type": "d"})).await;
+    let service = service(store);
+    let bodies = [
+        json!({"bio": "bio"}),
+        json!({"country": "PK"}),
+        json!({"phone": "+1 555 0100"}),
+        json!({"github_url": "https://github.com/u"}),
+        json!({"skills": ["Rust", "Go"]}),
+        json!({"focus_area": ["AI"]}),
+        json!({"platform_features_emails": true}),
+        json!({"address": {"city": "Lahore"}}),
+        json!({"website_url": "https://u.example"}),
+        json!({"dob": "1990-01-01"}),
+        json!({"investment_interests": ["Seed"]}),
+        json!({"activity_based_emails": null}),
+    ];
+    for round in 0..3 {
+        let mut tasks = Vec::new();
+        for body in &bodies {
+            let service = service.clone();
+            let body = body.clone();
+            tasks.push(tokio::spawn(async move {
+                service
+                    .partial_update(&user("u"), WriteRequest::json(body), None)
+                    .await
+            }));
+        }
+        for task in tasks {
+            task.await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("round {round}: {e:?}"));
+        }
+    }
+    let p = find(store, "u").await;
+    let d = &p.detail;
+    assert_eq!(d.bio.as_ref().unwrap().as_str(), "bio");
+    assert_eq!(d.country.as_str(), "PK");
+    assert!(
+        d.phone.is_some() && d.github_url.is_some() && d.website_url.is_some() && d.dob.is_some()
+    );
+    assert_eq!(names(&p.skills), ["Rust", "Go"]);
+    assert_eq!(names(&p.focus_area), ["AI"]);
+    assert_eq!(names(&p.investment_interests), ["Seed"]);
+    assert_eq!(d.platform_features_emails, Some(true));
+    assert_eq!(d.activity_based_emails, None);
+    assert_eq!(
+        d.address.as_ref().unwrap().value(),
+        &json!({"city": "Lahore"})
+    );
+}
+
+/// Merge patches of different keys of one JSON document, sent at once, all land.
+pub async fn concurrent_merge_patches_of_one_document_all_survive(store: &TestStore) {
+    create(store, "u", json!({"user_type": "d", "company_info": {}})).await;
+    let service = service(store);
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let service = service.clone();
+        tasks.push(tokio::spawn(async move {
+            let request = WriteRequest {
+                body: json!({"company_info": {format!("k{i}"): i}}),
+                strict: false,
+                json_mode: JsonMode::MergePatch,
+            };
+            service.partial_update(&user("u"), request, None).await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().expect("merge patch lands");
+    }
+    let doc = find(store, "u")
+        .await
+        .detail
+        .company_info
+        .unwrap()
+        .into_value();
+    for i in 0..12 {
+        assert_eq!(doc[format!("k{i}")], json!(i), "{doc}");
+    }
+}
+
+/// The store answers a ping.
+pub async fn ping_answers(store: &TestStore) {
+    store.repository.ping().await.unwrap();
+}
