@@ -1,0 +1,176 @@
+//! HS256 verification; RS256/ES256 through a JWKS are covered end to end in `tests/`.
+
+use super::*;
+use jsonwebtoken::{encode, EncodingKey, Header};
+use serde_json::json;
+
+const SECRET: &str = "a-test-secret-of-enough-length-000";
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn sign(claims: Value) -> String {
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn verifier(rules: ClaimRules) -> JwtVerifier {
+    JwtVerifier::new(Some(&SecretString::from(SECRET)), None, rules)
+}
+
+async fn verify(claims: Value) -> Result<UserId, TokenRejection> {
+    verifier(ClaimRules::default()).verify(&sign(claims)).await
+}
+
+#[tokio::test]
+async fn a_simplejwt_access_token_names_its_user() {
+    let id =
+        verify(json!({"token_type": "access", "exp": now() + 60, "jti": "x", "user_id": 42})).await;
+    assert_eq!(id.unwrap().as_str(), "42");
+    let id = verify(json!({"exp": now() + 60, "user_id": "6f1c-uuid"})).await;
+    assert_eq!(id.unwrap().as_str(), "6f1c-uuid");
+}
+
+#[tokio::test]
+async fn the_issued_token_verifies() {
+    let secret = SecretString::from(SECRET);
+    let user = UserId::parse("7").unwrap();
+    let token = issue_hs256(&secret, &user, Duration::from_secs(60), None, None).unwrap();
+    assert_eq!(
+        verifier(ClaimRules::default())
+            .verify(&token)
+            .await
+            .unwrap(),
+        user
+    );
+}
+
+#[tokio::test]
+async fn time_claims_are_enforced() {
+    assert_eq!(
+        verify(json!({"exp": now() - 3600, "user_id": 1})).await,
+        Err(TokenRejection::Expired)
+    );
+    assert_eq!(
+        verify(json!({"user_id": 1})).await,
+        Err(TokenRejection::Expired),
+        "exp is required"
+    );
+    assert_eq!(
+        verify(json!({"exp": now() + 7200, "nbf": now() + 3600, "user_id": 1})).await,
+        Err(TokenRejection::NotYetValid)
+    );
+    assert!(
+        verify(json!({"exp": now() - 5, "user_id": 1}))
+            .await
+            .is_ok(),
+        "within the leeway"
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_and_bad_user_claims_are_refused() {
+    let base = |extra: Value| {
+        let mut claims = json!({"exp": now() + 60, "user_id": 1});
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        claims
+    };
+    assert_eq!(
+        verify(base(json!({"token_type": "refresh"}))).await,
+        Err(TokenRejection::WrongTokenType)
+    );
+    for bad in [
+        json!(""),
+        json!(true),
+        json!(1.5),
+        json!(null),
+        json!([1]),
+        json!("a\u{0}"),
+    ] {
+        assert_eq!(
+            verify(base(json!({"user_id": bad}))).await,
+            Err(TokenRejection::NoUserId)
+        );
+    }
+    assert_eq!(
+        verify(json!({"exp": now() + 60})).await,
+        Err(TokenRejection::NoUserId)
+    );
+}
+
+#[tokio::test]
+async fn issuer_and_audience_are_checked_when_configured() {
+    let rules = ClaimRules {
+        issuer: Some("https://issuer.example".into()),
+        audience: Some("studio".into()),
+        ..ClaimRules::default()
+    };
+    let v = verifier(rules);
+    let ok = sign(
+        json!({"exp": now() + 60, "user_id": 1, "iss": "https://issuer.example", "aud": "studio"}),
+    );
+    assert!(v.verify(&ok).await.is_ok());
+    let wrong_iss = sign(
+        json!({"exp": now() + 60, "user_id": 1, "iss": "https://evil.example", "aud": "studio"}),
+    );
+    assert_eq!(v.verify(&wrong_iss).await, Err(TokenRejection::WrongIssuer));
+    let wrong_aud = sign(
+        json!({"exp": now() + 60, "user_id": 1, "iss": "https://issuer.example", "aud": "other"}),
+    );
+    assert_eq!(
+        v.verify(&wrong_aud).await,
+        Err(TokenRejection::WrongAudience)
+    );
+}
+
+#[tokio::test]
+async fn a_token_with_another_secret_is_a_bad_signature() {
+    let token = encode(
+        &Header::new(Algorithm::HS256),
+        &json!({"exp": now() + 60, "user_id": 1}),
+        &EncodingKey::from_secret(b"another-secret"),
+    )
+    .unwrap();
+    assert_eq!(
+        verifier(ClaimRules::default()).verify(&token).await,
+        Err(TokenRejection::BadSignature)
+    );
+}
+
+#[tokio::test]
+async fn alg_none_and_garbage_are_malformed() {
+    use base64::Engine;
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let none = format!(
+        "{}.{}.",
+        b64(json!({"alg": "none", "typ": "JWT"})),
+        b64(json!({"exp": now() + 60, "user_id": 1}))
+    );
+    let v = verifier(ClaimRules::default());
+    assert_eq!(v.verify(&none).await, Err(TokenRejection::Malformed));
+    for garbage in ["", "abc", "a.b.c", "😀.😀.😀"] {
+        assert_eq!(
+            v.verify(garbage).await,
+            Err(TokenRejection::Malformed),
+            "{garbage}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hs256_is_refused_without_a_secret() {
+    let v = JwtVerifier::new(None, None, ClaimRules::default());
+    let token = sign(json!({"exp": now() + 60, "user_id": 1}));
+    assert_eq!(v.verify(&token).await, Err(TokenRejection::Malformed));
+}
