@@ -1,1 +1,67 @@
-//! placeholder while dependencies build
+//! # iam-http: the actix-web front
+//!
+//! Everything the web app talks to, over the [`UserDetailsService`] use cases and the
+//! [`TokenVerifier`] port:
+//! - [`routes`]: the user routes (`/api/v1/iam/iamuserdetails/me/` and the create route), the schema
+//!   and docs routes, health, readiness and metrics; every path with or without its trailing slash,
+//!   405 with `Allow` for other methods.
+//! - [`auth`]: the bearer header or cookie, verified; the two 401 bodies.
+//! - [`dto`]: the `IAMUserDetail` representation (serde and the OpenAPI schema live here, not in the
+//!   domain).
+//! - [`error`]: the one error type, mapped from port errors to the contract's statuses and bodies;
+//!   5xx causes go to the log only.
+//! - [`etag`]: the strong `ETag`, `If-Match` and `If-None-Match`.
+//! - [`openapi`]: the service's OpenAPI 3.1 document and the offline Swagger UI.
+//! - [`observe`]: `X-Request-Id`, one log line per request, Prometheus metrics.
+
+pub mod auth;
+pub mod dto;
+pub mod error;
+pub mod etag;
+pub mod observe;
+pub mod openapi;
+pub mod routes;
+
+use std::sync::Arc;
+
+use iam_ports::{TokenVerifier, UserDetailsService};
+
+pub use observe::Metrics;
+pub use routes::configure;
+
+/// Settings of the HTTP front.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// The cookie that may carry the access token.
+    pub auth_cookie: String,
+    /// The largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Seconds a client is asked to wait after a 503.
+    pub retry_after_secs: u32,
+    /// The longest a request may take before it is answered with 503.
+    pub request_timeout: std::time::Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            auth_cookie: "access_token".into(),
+            body_limit: 64 * 1024,
+            retry_after_secs: 5,
+            request_timeout: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub service: Arc<dyn UserDetailsService>,
+    /// The token verifier.
+    pub verifier: Arc<dyn TokenVerifier>,
+    /// The HTTP settings.
+    pub settings: HttpSettings,
+    /// Request metrics and pool gauges.
+    pub metrics: Arc<Metrics>,
+}

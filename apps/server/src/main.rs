@@ -1,2 +1,119 @@
-//! The iam-user-details server (placeholder until the server issue).
-fn main() {}
+//! `iam-server`: the iam-user-details service. `serve` (the default) runs it; `migrate` applies
+//! migrations and exits; `token` prints an HS256 access token for a user.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use iam_domain::UserId;
+use iam_server::config::{parse_duration, Settings};
+use iam_server::startup::{verification, Application, Store};
+use iam_server::telemetry;
+
+#[derive(Parser)]
+#[command(
+    name = "iam-server",
+    version,
+    about = "The user-details service of AISquare Studio."
+)]
+struct Cli {
+    /// A TOML file of settings (the same names as the environment variables, lower case, without
+    /// the IAM_ prefix). Environment variables override it.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print an HS256 access token for a user, signed with the configured secret.
+    Token {
+        /// The user id to put in the token.
+        #[arg(long)]
+        user: String,
+        /// How long the token is valid: 30s, 15m, 12h, 7d…
+        #[arg(long, default_value = "1h", value_parser = ttl)]
+        ttl: Duration,
+    },
+}
+
+fn ttl(text: &str) -> Result<Duration, String> {
+    parse_duration(text)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| "a duration such as 30s, 15m, 12h or 7d".to_owned())
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("iam-server: configuration error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let result =
+        actix_web::rt::System::new().block_on(run(cli.command.unwrap_or(Command::Serve), settings));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("iam-server: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            telemetry::init(&settings.log, settings.log_format);
+            let store = Store::open(&settings).await?;
+            store.migrate().await?;
+            store.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token { user, ttl } => {
+            let user = UserId::parse(user).map_err(|e| anyhow::anyhow!("--user: {e}"))?;
+            let verification = verification(&settings)?;
+            let secret = verification
+                .secret
+                .context("no HS256 secret is configured (IAM_JWT_SECRET); tokens from a JWKS issuer are signed elsewhere")?;
+            let token = iam_jwt::issue_hs256(
+                &secret,
+                &user,
+                ttl,
+                settings.jwt_issuer.as_deref(),
+                settings.jwt_audience.as_deref(),
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    telemetry::init(&settings.log, settings.log_format);
+    let app = Application::build(&settings).await?;
+    let address = format!("http://{}:{}", settings.bind.ip(), app.port());
+    let storage = if settings.is_sqlite() {
+        "embedded SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    println!("iam-user-details listening on {address} ({storage})");
+    if let Some(token) = &app.demo_token {
+        println!("Development mode: a secret was made beside the database, and the demo user has details.");
+        println!("Try:\n  curl -s -H 'Authorization: Bearer {token}' {address}/api/v1/iam/iamuserdetails/me/");
+        println!("API docs: {address}/api/docs/");
+    }
+    tracing::info!(%address, storage, "serving");
+    app.run_until_stopped().await.context("server failed")
+}

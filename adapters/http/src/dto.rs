@@ -1,0 +1,192 @@
+//! The representation: `IAMUserDetail` as the seed's OpenAPI defines it, built from a
+//! [`UserProfile`]. Field order follows the seed. The borrowed form avoids copying the profile.
+
+use iam_domain::{CatalogueEntry, UserProfile};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// An entry of the developer-skills catalogue.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(title = "DeveloperSkill")]
+pub struct DeveloperSkill<'a> {
+    /// The catalogue id.
+    pub id: i64,
+    /// The catalogue's spelling of the name.
+    pub name: &'a str,
+    /// An optional description.
+    pub description: Option<&'a str>,
+}
+
+/// An entry of the investment-interests catalogue.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(title = "InvestmentInterest")]
+pub struct InvestmentInterest<'a> {
+    /// The catalogue id.
+    pub id: i64,
+    /// The catalogue's spelling of the name.
+    pub name: &'a str,
+    /// An optional description.
+    pub description: Option<&'a str>,
+}
+
+/// A tag (focus area).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(title = "Tag")]
+pub struct Tag<'a> {
+    /// The tag's name.
+    pub name: &'a str,
+}
+
+/// A user's details with the read-only figures, as every route returns them.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(title = "IAMUserDetail")]
+#[allow(missing_docs)] // the fields are the seed's
+pub struct IamUserDetail<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = "uri", required = false)]
+    pub profile_picture: Option<&'a str>,
+    #[schema(required = false)]
+    pub bio: Option<&'a str>,
+    #[schema(value_type = Value, required = false)]
+    pub address: Option<&'a Value>,
+    #[schema(required = false)]
+    pub country: &'a str,
+    #[schema(required = false)]
+    pub phone: Option<&'a str>,
+    #[schema(value_type = Option<String>, format = Date, required = false)]
+    pub dob: Option<String>,
+    pub user_type: &'a str,
+    #[schema(format = "uri", required = false)]
+    pub linkedin_url: Option<&'a str>,
+    #[schema(format = "uri", required = false)]
+    pub github_url: Option<&'a str>,
+    #[schema(format = "uri", required = false)]
+    pub twitter_url: Option<&'a str>,
+    #[schema(format = "uri", required = false)]
+    pub facebook_url: Option<&'a str>,
+    #[schema(format = "uri", required = false)]
+    pub website_url: Option<&'a str>,
+    #[schema(format = "uri", required = false)]
+    pub portfolio_url: Option<&'a str>,
+    #[schema(required = false)]
+    pub skills: Vec<&'a str>,
+    #[schema(required = false)]
+    pub investment_interests: Vec<&'a str>,
+    #[schema(value_type = Option<Vec<String>>, required = false)]
+    pub technical_interests: Vec<&'a str>,
+    #[schema(value_type = Option<Vec<String>>, required = false)]
+    pub focus_area: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = "uri", required = false)]
+    pub resume: Option<&'a str>,
+    #[schema(default = false, required = false)]
+    pub communication_preferences_phone: Option<bool>,
+    #[schema(default = false, required = false)]
+    pub communication_preferences_email: Option<bool>,
+    #[schema(default = false, required = false)]
+    pub platform_features_emails: Option<bool>,
+    #[schema(default = false, required = false)]
+    pub activity_based_emails: Option<bool>,
+    #[schema(value_type = Value, required = false)]
+    pub company_info: Option<&'a Value>,
+    pub skills_data: Vec<DeveloperSkill<'a>>,
+    pub investment_interests_data: Vec<InvestmentInterest<'a>>,
+    pub technical_interests_data: Vec<DeveloperSkill<'a>>,
+    pub focus_area_data: Vec<Tag<'a>>,
+    #[schema(value_type = Option<Value>, required = false)]
+    pub additional_data: Option<&'a Value>,
+    pub top_domain_elo: f64,
+    pub top_domain_rank: i64,
+    pub streak: String,
+    pub highest_streak: String,
+    pub streak_freeze_days: String,
+    pub title: &'a str,
+    pub unlocked_titles: String,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub is_following: bool,
+    pub is_followed_back: bool,
+}
+
+fn names(entries: &[CatalogueEntry]) -> Vec<&str> {
+    entries.iter().map(|e| e.name.as_str()).collect()
+}
+
+fn skills(entries: &[CatalogueEntry]) -> Vec<DeveloperSkill<'_>> {
+    entries
+        .iter()
+        .map(|e| DeveloperSkill {
+            id: e.id,
+            name: &e.name,
+            description: e.description.as_deref(),
+        })
+        .collect()
+}
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl<'a> From<&'a UserProfile> for IamUserDetail<'a> {
+    fn from(p: &'a UserProfile) -> Self {
+        let d = &p.detail;
+        let f = &p.figures;
+        let text = |v: Option<&'a str>| v;
+        IamUserDetail {
+            profile_picture: text(d.profile_picture.as_ref().map(|u| u.as_str())),
+            bio: d.bio.as_ref().map(|b| b.as_str()),
+            address: d.address.as_ref().map(|j| j.value()),
+            country: d.country.as_str(),
+            phone: d.phone.as_ref().map(|p| p.as_str()),
+            dob: d.dob.map(|dob| dob.to_string()),
+            user_type: d.user_type.as_str(),
+            linkedin_url: d.linkedin_url.as_ref().map(|u| u.as_str()),
+            github_url: d.github_url.as_ref().map(|u| u.as_str()),
+            twitter_url: d.twitter_url.as_ref().map(|u| u.as_str()),
+            facebook_url: d.facebook_url.as_ref().map(|u| u.as_str()),
+            website_url: d.website_url.as_ref().map(|u| u.as_str()),
+            portfolio_url: d.portfolio_url.as_ref().map(|u| u.as_str()),
+            skills: names(&p.skills),
+            investment_interests: names(&p.investment_interests),
+            technical_interests: names(&p.technical_interests),
+            focus_area: names(&p.focus_area),
+            resume: d.resume.as_ref().map(|u| u.as_str()),
+            communication_preferences_phone: d.communication_preferences_phone,
+            communication_preferences_email: d.communication_preferences_email,
+            platform_features_emails: d.platform_features_emails,
+            activity_based_emails: d.activity_based_emails,
+            company_info: d.company_info.as_ref().map(|j| j.value()),
+            skills_data: skills(&p.skills),
+            investment_interests_data: p
+                .investment_interests
+                .iter()
+                .map(|e| InvestmentInterest {
+                    id: e.id,
+                    name: &e.name,
+                    description: e.description.as_deref(),
+                })
+                .collect(),
+            technical_interests_data: skills(&p.technical_interests),
+            focus_area_data: p.focus_area.iter().map(|e| Tag { name: &e.name }).collect(),
+            additional_data: d.additional_data.as_ref().map(|j| j.value()),
+            top_domain_elo: f.top_domain_elo,
+            top_domain_rank: clamp(f.top_domain_rank),
+            streak: f.streak.to_string(),
+            highest_streak: f.highest_streak.to_string(),
+            streak_freeze_days: f.streak_freeze_days.to_string(),
+            title: &f.title,
+            unlocked_titles: f.unlocked_titles_text(),
+            followers_count: clamp(f.followers_count),
+            following_count: clamp(f.following_count),
+            is_following: f.is_following,
+            is_followed_back: f.is_followed_back,
+        }
+    }
+}
+
+/// Serialises a profile's representation.
+pub fn to_json(profile: &UserProfile) -> Vec<u8> {
+    // Serialising plain data into a Vec cannot fail.
+    serde_json::to_vec(&IamUserDetail::from(profile)).unwrap_or_default()
+}

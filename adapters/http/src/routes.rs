@@ -1,0 +1,330 @@
+//! The routes and their handlers. Each handler authenticates, reads and checks the request, calls
+//! one use case and renders the outcome; errors become [`ApiError`]s.
+
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use iam_domain::{JsonMode, UserProfile};
+use iam_ports::WriteRequest;
+use serde_json::{json, Value};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::authenticate;
+use crate::dto;
+use crate::error::{ApiError, Mapper};
+use crate::etag::{etag, none_match_hits, IfMatch};
+use crate::openapi::{CREATE, ME, OPENAPI, OPENAPI_JSON};
+use crate::AppState;
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+const ME_METHODS: &str = "GET, PUT, PATCH, DELETE";
+
+/// Registers every route and the shared state on an actix app.
+pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        let both = |path: &'static str| {
+            [
+                path.trim_end_matches('/').to_owned(),
+                format!("{}/", path.trim_end_matches('/')),
+            ]
+        };
+        cfg.app_data(web::Data::new(state))
+            .service(
+                web::resource(both(ME))
+                    .route(web::get().to(get_me))
+                    .route(web::put().to(put_me))
+                    .route(web::patch().to(patch_me))
+                    .route(web::delete().to(delete_me))
+                    .default_service(web::to(me_other_method)),
+            )
+            .service(
+                web::resource(both(CREATE))
+                    .route(web::post().to(create))
+                    .default_service(web::to(create_other_method)),
+            )
+            .service(
+                web::resource(both("/api/schema"))
+                    .route(web::get().to(schema))
+                    .default_service(web::to(get_only)),
+            )
+            .service(
+                web::resource(both("/healthz"))
+                    .route(web::get().to(healthz))
+                    .default_service(web::to(get_only)),
+            )
+            .service(
+                web::resource(both("/readyz"))
+                    .route(web::get().to(readyz))
+                    .default_service(web::to(get_only)),
+            )
+            .service(
+                web::resource(both("/metrics"))
+                    .route(web::get().to(metrics))
+                    .default_service(web::to(get_only)),
+            )
+            .service(
+                SwaggerUi::new("/api/docs/{_:.*}").url("/api/docs/openapi.json", OPENAPI.clone()),
+            )
+            .default_service(web::to(no_route));
+    }
+}
+
+/// Runs a use case within the request timeout; past it, the answer is 503.
+async fn within<T>(
+    state: &AppState,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let limit = state.settings.request_timeout;
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+        Err(ApiError::Unavailable {
+            cause: format!("the request took longer than {limit:?}").into(),
+            retry_after: state.settings.retry_after_secs,
+        })
+    })
+}
+
+fn mapper(state: &AppState) -> Mapper {
+    Mapper {
+        retry_after: state.settings.retry_after_secs,
+    }
+}
+
+/// Renders a representation with its `ETag`; a matching `If-None-Match` on a read gives 304.
+fn represent(
+    headers: &HeaderMap,
+    profile: &UserProfile,
+    status: StatusCode,
+    read: bool,
+) -> HttpResponse {
+    let body = dto::to_json(profile);
+    let tag = etag(profile.detail.version, &body);
+    if read && none_match_hits(headers.get(header::IF_NONE_MATCH), &tag) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish();
+    }
+    let mut response = HttpResponse::build(status);
+    response
+        .insert_header((header::ETAG, tag))
+        .content_type("application/json");
+    if status == StatusCode::CREATED {
+        response.insert_header((header::LOCATION, ME));
+    }
+    response.body(body)
+}
+
+/// True for `Prefer: handling=strict` (among other preferences).
+fn strict(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("handling=strict"))
+}
+
+/// Reads a write's body: checks the media type, the size limit and the JSON syntax. An empty
+/// body is an empty object, as DRF reads it.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    state: &AppState,
+) -> Result<WriteRequest> {
+    let media = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .ok_or(ApiError::UnsupportedMediaType(None))?;
+    let media = media
+        .to_str()
+        .map_err(|_| ApiError::UnsupportedMediaType(None))?;
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let json_mode = match essence.as_str() {
+        "application/json" => JsonMode::Replace,
+        "application/merge-patch+json" => JsonMode::MergePatch,
+        _ => return Err(ApiError::UnsupportedMediaType(Some(media.to_owned()))),
+    };
+    let limit = state.settings.body_limit;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::TooLarge(limit));
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::Parse(e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice::<Value>(&body).map_err(|e| ApiError::Parse(e.to_string()))?
+    };
+    Ok(WriteRequest {
+        body: value,
+        strict: strict(req.headers()),
+        json_mode,
+    })
+}
+
+async fn get_me(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let user = authenticate(&req, &state).await?;
+    let profile = within(&state, async {
+        state
+            .service
+            .get(&user)
+            .await
+            .map_err(|e| mapper(&state).get(e))
+    })
+    .await?;
+    if let Some(expected) = IfMatch::parse(req.headers().get(header::IF_MATCH)).expected() {
+        if expected != profile.detail.version {
+            return Err(ApiError::PreconditionFailed);
+        }
+    }
+    Ok(represent(req.headers(), &profile, StatusCode::OK, true))
+}
+
+async fn write_me(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    full: bool,
+) -> Result<HttpResponse> {
+    let user = authenticate(&req, &state).await?;
+    let request = read_body(&req, payload, &state).await?;
+    let expected = IfMatch::parse(req.headers().get(header::IF_MATCH)).expected();
+    let profile = within(&state, async {
+        let outcome = if full {
+            state.service.update(&user, request, expected).await
+        } else {
+            state.service.partial_update(&user, request, expected).await
+        };
+        outcome.map_err(|e| mapper(&state).update(e))
+    })
+    .await?;
+    Ok(represent(req.headers(), &profile, StatusCode::OK, false))
+}
+
+async fn put_me(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    write_me(req, payload, state, true).await
+}
+
+async fn patch_me(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    write_me(req, payload, state, false).await
+}
+
+async fn delete_me(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let user = authenticate(&req, &state).await?;
+    let expected = IfMatch::parse(req.headers().get(header::IF_MATCH)).expected();
+    within(&state, async {
+        state
+            .service
+            .delete(&user, expected)
+            .await
+            .map_err(|e| mapper(&state).delete(e))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let user = authenticate(&req, &state).await?;
+    let request = read_body(&req, payload, &state).await?;
+    let profile = within(&state, async {
+        state
+            .service
+            .create(&user, request)
+            .await
+            .map_err(|e| mapper(&state).create(e))
+    })
+    .await?;
+    Ok(represent(
+        req.headers(),
+        &profile,
+        StatusCode::CREATED,
+        false,
+    ))
+}
+
+/// Another method on a user route: authentication comes first, then 405.
+async fn me_other_method(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    authenticate(&req, &state).await?;
+    Err(ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+        allow: ME_METHODS,
+    })
+}
+
+async fn create_other_method(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    authenticate(&req, &state).await?;
+    Err(ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+        allow: "POST",
+    })
+}
+
+async fn get_only(req: HttpRequest) -> Result<HttpResponse> {
+    Err(ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+        allow: "GET",
+    })
+}
+
+async fn no_route() -> Result<HttpResponse> {
+    Err(ApiError::NoRoute)
+}
+
+async fn schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI_JSON.as_str())
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse> {
+    within(&state, async {
+        state
+            .service
+            .ready()
+            .await
+            .map_err(|cause| ApiError::Unavailable {
+                cause,
+                retry_after: state.settings.retry_after_secs,
+            })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}

@@ -1,0 +1,444 @@
+//! Configuration in layers: built-in defaults, then an optional TOML file (`--config PATH`), then
+//! environment variables. Every setting is in the README's table. A bad value stops the start with
+//! a message naming the setting and what it accepts. Secrets are `SecretString`s: they never reach
+//! logs, errors or `--help`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Every setting of the server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `IAM_BIND`: the address to listen on.
+    pub bind: SocketAddr,
+    /// `IAM_DATABASE_URL`: `postgres://…` or `sqlite:…`.
+    pub database_url: String,
+    /// `IAM_JWT_SECRET`: the HS256 secret shared with the token issuer.
+    pub jwt_secret: Option<SecretString>,
+    /// `IAM_JWT_JWKS_URL`: where RS256/ES256 keys are published.
+    pub jwt_jwks_url: Option<String>,
+    /// `IAM_JWT_ISSUER`: the required `iss`.
+    pub jwt_issuer: Option<String>,
+    /// `IAM_JWT_AUDIENCE`: the required `aud`.
+    pub jwt_audience: Option<String>,
+    /// `IAM_JWT_USER_CLAIM`: the claim holding the user id.
+    pub jwt_user_claim: String,
+    /// `IAM_JWT_LEEWAY`: clock skew allowed on `exp` and `nbf`.
+    pub jwt_leeway: Duration,
+    /// `IAM_JWKS_MIN_REFRESH`: the shortest time between two JWKS fetches.
+    pub jwks_min_refresh: Duration,
+    /// `IAM_AUTH_COOKIE`: the cookie that may carry the token.
+    pub auth_cookie: String,
+    /// `IAM_LOG`: the log filter (`info`, `iam_http=debug,warn`, …).
+    pub log: String,
+    /// `IAM_LOG_FORMAT`: `text` or `json`.
+    pub log_format: LogFormat,
+    /// `IAM_POOL_SIZE`: the most database connections.
+    pub pool_size: u32,
+    /// `IAM_BODY_LIMIT`: the largest request body, in bytes.
+    pub body_limit: usize,
+    /// `IAM_REQUEST_TIMEOUT`: the longest a request may take.
+    pub request_timeout: Duration,
+    /// `IAM_SHUTDOWN_GRACE`: how long requests in flight may finish after SIGINT/SIGTERM.
+    pub shutdown_grace: Duration,
+    /// `IAM_CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call from a browser.
+    pub cors_allowed_origins: Vec<String>,
+    /// `IAM_WORKERS`: HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// `IAM_MIGRATE_ON_START`: apply migrations when `serve` starts.
+    pub migrate_on_start: bool,
+}
+
+/// The embedded default database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/iam-user-details.db";
+
+/// A setting that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value of the wrong form.
+    #[error("{setting}: {accepts}; got {got:?}")]
+    Invalid {
+        /// The environment variable naming the setting.
+        setting: &'static str,
+        /// What it accepts.
+        accepts: &'static str,
+        /// What it got (never a secret).
+        got: String,
+    },
+    /// The config file could not be read.
+    #[error("config file {path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// Settings that contradict each other.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// The settings: env var name, file key, what it accepts.
+const KEYS: [(&str, &str); 19] = [
+    ("IAM_BIND", "bind"),
+    ("IAM_DATABASE_URL", "database_url"),
+    ("IAM_JWT_SECRET", "jwt_secret"),
+    ("IAM_JWT_JWKS_URL", "jwt_jwks_url"),
+    ("IAM_JWT_ISSUER", "jwt_issuer"),
+    ("IAM_JWT_AUDIENCE", "jwt_audience"),
+    ("IAM_JWT_USER_CLAIM", "jwt_user_claim"),
+    ("IAM_JWT_LEEWAY", "jwt_leeway"),
+    ("IAM_JWKS_MIN_REFRESH", "jwks_min_refresh"),
+    ("IAM_AUTH_COOKIE", "auth_cookie"),
+    ("IAM_LOG", "log"),
+    ("IAM_LOG_FORMAT", "log_format"),
+    ("IAM_POOL_SIZE", "pool_size"),
+    ("IAM_BODY_LIMIT", "body_limit"),
+    ("IAM_REQUEST_TIMEOUT", "request_timeout"),
+    ("IAM_SHUTDOWN_GRACE", "shutdown_grace"),
+    ("IAM_CORS_ALLOWED_ORIGINS", "cors_allowed_origins"),
+    ("IAM_WORKERS", "workers"),
+    ("IAM_MIGRATE_ON_START", "migrate_on_start"),
+];
+
+/// Parses `500ms`, `30s`, `5m`, `2h`, `1d`, or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "ms" => return Some(Duration::from_millis(n)),
+        "" | "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(seconds))
+}
+
+/// The raw values, by env var name, after layering.
+struct Raw(HashMap<&'static str, String>);
+
+impl Raw {
+    fn get(&self, key: &'static str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    fn parse<T>(
+        &self,
+        key: &'static str,
+        default: T,
+        accepts: &'static str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, ConfigError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => parse(v.trim()).ok_or_else(|| ConfigError::Invalid {
+                setting: key,
+                accepts,
+                got: v.to_owned(),
+            }),
+        }
+    }
+}
+
+fn file_values(path: &Path) -> Result<HashMap<&'static str, String>, ConfigError> {
+    let error = |reason: String| ConfigError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| error(e.message().to_owned()))?;
+    let mut values = HashMap::new();
+    for (key, value) in table {
+        let Some((env, _)) = KEYS.iter().find(|(_, file_key)| *file_key == key) else {
+            return Err(error(format!("unknown setting {key:?}")));
+        };
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(","),
+            other => other.to_string(),
+        };
+        values.insert(*env, text);
+    }
+    Ok(values)
+}
+
+impl Settings {
+    /// Loads the settings: defaults, then `file`, then the environment `env`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first bad setting.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let mut raw = match file {
+            Some(path) => file_values(path)?,
+            None => HashMap::new(),
+        };
+        for (key, value) in env {
+            if let Some((name, _)) = KEYS.iter().find(|(name, _)| *name == key) {
+                raw.insert(name, value);
+            }
+        }
+        let raw = Raw(raw);
+        let duration = "a duration such as 500ms, 30s, 5m or 1h";
+        let optional = |key| raw.get(key).map(|v| v.trim().to_owned());
+        let settings = Settings {
+            bind: raw.parse(
+                "IAM_BIND",
+                SocketAddr::from(([127, 0, 0, 1], 8000)),
+                "an address such as 127.0.0.1:8000",
+                |v| v.parse().ok(),
+            )?,
+            database_url: raw.parse(
+                "IAM_DATABASE_URL",
+                DEFAULT_DATABASE_URL.to_owned(),
+                "a postgres://… or sqlite:… URL",
+                |v| {
+                    (v.starts_with("postgres://")
+                        || v.starts_with("postgresql://")
+                        || v.starts_with("sqlite:"))
+                    .then(|| v.to_owned())
+                },
+            )?,
+            jwt_secret: raw
+                .get("IAM_JWT_SECRET")
+                .map(|v| SecretString::from(v.to_owned())),
+            jwt_jwks_url: raw.parse("IAM_JWT_JWKS_URL", None, "an http(s) URL", |v| {
+                (v.starts_with("http://") || v.starts_with("https://")).then(|| Some(v.to_owned()))
+            })?,
+            jwt_issuer: optional("IAM_JWT_ISSUER"),
+            jwt_audience: optional("IAM_JWT_AUDIENCE"),
+            jwt_user_claim: raw.parse(
+                "IAM_JWT_USER_CLAIM",
+                "user_id".to_owned(),
+                "a claim name",
+                |v| Some(v.to_owned()),
+            )?,
+            jwt_leeway: raw.parse(
+                "IAM_JWT_LEEWAY",
+                Duration::from_secs(30),
+                duration,
+                parse_duration,
+            )?,
+            jwks_min_refresh: raw.parse(
+                "IAM_JWKS_MIN_REFRESH",
+                Duration::from_secs(30),
+                duration,
+                parse_duration,
+            )?,
+            auth_cookie: raw.parse(
+                "IAM_AUTH_COOKIE",
+                "access_token".to_owned(),
+                "a cookie name of letters, digits, - and _",
+                |v| {
+                    v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                        .then(|| v.to_owned())
+                },
+            )?,
+            log: raw.parse(
+                "IAM_LOG",
+                "info".to_owned(),
+                "a log filter such as info or iam_http=debug,warn",
+                |v| {
+                    tracing_subscriber::EnvFilter::try_new(v)
+                        .ok()
+                        .map(|_| v.to_owned())
+                },
+            )?,
+            log_format: raw.parse(
+                "IAM_LOG_FORMAT",
+                LogFormat::Text,
+                "text or json",
+                |v| match v {
+                    "text" => Some(LogFormat::Text),
+                    "json" => Some(LogFormat::Json),
+                    _ => None,
+                },
+            )?,
+            pool_size: raw.parse("IAM_POOL_SIZE", 16, "a whole number from 1 to 1000", |v| {
+                v.parse().ok().filter(|n| (1..=1000).contains(n))
+            })?,
+            body_limit: raw.parse(
+                "IAM_BODY_LIMIT",
+                64 * 1024,
+                "a number of bytes from 1024 to 16777216",
+                |v| {
+                    v.parse()
+                        .ok()
+                        .filter(|n| (1024..=16 * 1024 * 1024).contains(n))
+                },
+            )?,
+            request_timeout: raw.parse(
+                "IAM_REQUEST_TIMEOUT",
+                Duration::from_secs(30),
+                duration,
+                |v| parse_duration(v).filter(|d| !d.is_zero()),
+            )?,
+            shutdown_grace: raw.parse(
+                "IAM_SHUTDOWN_GRACE",
+                Duration::from_secs(30),
+                duration,
+                parse_duration,
+            )?,
+            cors_allowed_origins: raw.parse(
+                "IAM_CORS_ALLOWED_ORIGINS",
+                Vec::new(),
+                "comma-separated origins such as https://app.example.com",
+                |v| {
+                    let origins: Vec<String> = v
+                        .split(',')
+                        .map(|o| o.trim().to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect();
+                    origins
+                        .iter()
+                        .all(|o| o == "*" || o.starts_with("http://") || o.starts_with("https://"))
+                        .then_some(origins)
+                },
+            )?,
+            workers: raw.parse("IAM_WORKERS", 0, "a whole number (0 = one per core)", |v| {
+                v.parse().ok()
+            })?,
+            migrate_on_start: raw.parse(
+                "IAM_MIGRATE_ON_START",
+                true,
+                "true or false",
+                |v| match v {
+                    "true" | "1" | "yes" => Some(true),
+                    "false" | "0" | "no" => Some(false),
+                    _ => None,
+                },
+            )?,
+        };
+        Ok(settings)
+    }
+
+    /// True when the database is the embedded SQLite file.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// The folder of the SQLite file, where the development secret is kept.
+    pub fn sqlite_dir(&self) -> Option<std::path::PathBuf> {
+        let path = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let path = path.split('?').next().unwrap_or(path);
+        Some(
+            Path::new(path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let s = Settings::load(None, env(&[])).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert!(s.jwt_secret.is_none());
+        assert_eq!(s.jwt_user_claim, "user_id");
+        assert_eq!(s.body_limit, 65536);
+        assert!(s.is_sqlite());
+        assert_eq!(s.sqlite_dir().unwrap(), Path::new("data"));
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = std::env::temp_dir().join(format!("iam-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("iam.toml");
+        std::fs::write(&file, "pool_size = 4\nlog_format = \"json\"\ncors_allowed_origins = [\"https://a.example\", \"https://b.example\"]\n").unwrap();
+        let s = Settings::load(
+            Some(&file),
+            env(&[("IAM_POOL_SIZE", "8"), ("IAM_JWT_SECRET", "s3cret")]),
+        )
+        .unwrap();
+        assert_eq!(s.pool_size, 8);
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(
+            s.cors_allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(s.jwt_secret.unwrap().expose_secret(), "s3cret");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_bad_value_names_the_setting_and_what_it_accepts() {
+        let err = Settings::load(None, env(&[("IAM_POOL_SIZE", "lots")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "IAM_POOL_SIZE: a whole number from 1 to 1000; got \"lots\""
+        );
+        let err = Settings::load(None, env(&[("IAM_DATABASE_URL", "mysql://x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("IAM_DATABASE_URL: a postgres://"), "{err}");
+        assert!(Settings::load(None, env(&[("IAM_REQUEST_TIMEOUT", "0s")])).is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let s = Settings::load(None, env(&[("IAM_JWT_SECRET", "hunter2-very-secret")])).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("2h"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("1d"), Some(Duration::from_secs(86400)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("5 weeks"), None);
+    }
+}

@@ -1,0 +1,308 @@
+//! Building and running the application: store, verifier, use cases, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{from_fn, Condition};
+use actix_web::{App, HttpServer};
+use anyhow::Context as _;
+use iam_domain::UserId;
+use iam_http::{AppState, HttpSettings, Metrics};
+use iam_jwt::{ClaimRules, JwksCache, JwksSettings, JwtVerifier};
+use iam_ports::{
+    CreateError, FigureFacts, Service, SystemClock, TokenVerifier, UserDetailsRepository,
+    UserDetailsService, WriteRequest,
+};
+use iam_postgres::{PgStore, PoolSettings};
+use iam_sqlite::SqliteStore;
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::devmode;
+
+/// The configured store.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// PostgreSQL.
+    Postgres(PgStore),
+    /// The embedded SQLite file.
+    Sqlite(SqliteStore),
+}
+
+impl Store {
+    /// Opens the store named by the settings (the SQLite file is created when missing; a
+    /// PostgreSQL pool connects lazily, so the server starts while the database is down).
+    ///
+    /// # Errors
+    /// When the URL is invalid or the SQLite file cannot be opened.
+    pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
+        if settings.is_sqlite() {
+            let store = SqliteStore::open(&settings.database_url, settings.pool_size)
+                .await
+                .with_context(|| "opening the SQLite database (IAM_DATABASE_URL)".to_owned())?;
+            Ok(Store::Sqlite(store))
+        } else {
+            let pool = PoolSettings {
+                max_connections: settings.pool_size,
+                ..PoolSettings::default()
+            };
+            let store = PgStore::connect_lazy(&settings.database_url, &pool)
+                .context("IAM_DATABASE_URL is not a valid PostgreSQL URL")?;
+            Ok(Store::Postgres(store))
+        }
+    }
+
+    /// Applies pending migrations.
+    ///
+    /// # Errors
+    /// When the database cannot be reached or a migration fails.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Store::Postgres(s) => s.migrate().await.context("migrating PostgreSQL"),
+            Store::Sqlite(s) => s.migrate().await.context("migrating SQLite"),
+        }
+    }
+
+    /// The repository port.
+    pub fn repository(&self) -> Arc<dyn UserDetailsRepository> {
+        match self {
+            Store::Postgres(s) => Arc::new(s.clone()),
+            Store::Sqlite(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// The figure-facts port.
+    pub fn facts(&self) -> Arc<dyn FigureFacts> {
+        match self {
+            Store::Postgres(s) => Arc::new(s.clone()),
+            Store::Sqlite(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// Closes the pools.
+    pub async fn close(&self) {
+        match self {
+            Store::Postgres(s) => s.pool().close().await,
+            Store::Sqlite(s) => s.close().await,
+        }
+    }
+
+    fn register_gauges(&self, metrics: &Metrics) {
+        let store = self.clone();
+        metrics.gauge(
+            "db_pool_connections",
+            "Database connections by pool and state.",
+            move || {
+                let pools: Vec<(&str, u32, usize)> = match &store {
+                    Store::Postgres(s) => vec![("postgres", s.pool().size(), s.pool().num_idle())],
+                    Store::Sqlite(s) => {
+                        let [(rs, ri), (ws, wi)] = s.pool_usage();
+                        vec![("sqlite_readers", rs, ri), ("sqlite_writer", ws, wi)]
+                    }
+                };
+                pools
+                    .into_iter()
+                    .flat_map(|(pool, size, idle)| {
+                        let idle = idle as f64;
+                        let size = f64::from(size);
+                        [
+                            (format!("pool=\"{pool}\",state=\"idle\""), idle),
+                            (
+                                format!("pool=\"{pool}\",state=\"in_use\""),
+                                (size - idle).max(0.0),
+                            ),
+                        ]
+                    })
+                    .collect()
+            },
+        );
+    }
+}
+
+/// How tokens are verified, and whether that is the development mode.
+pub struct Verification {
+    /// The verifier.
+    pub verifier: Arc<dyn TokenVerifier>,
+    /// The HS256 secret, when there is one (for the `token` command).
+    pub secret: Option<SecretString>,
+    /// True when the secret was made by the development mode.
+    pub development: bool,
+}
+
+/// Builds the token verifier from the settings; on the embedded store with nothing configured,
+/// the development secret.
+///
+/// # Errors
+/// When PostgreSQL is configured without any verification, or the development secret cannot be
+/// kept.
+pub fn verification(settings: &Settings) -> anyhow::Result<Verification> {
+    let mut secret = settings.jwt_secret.clone();
+    let mut development = false;
+    if secret.is_none() && settings.jwt_jwks_url.is_none() {
+        if !settings.is_sqlite() {
+            anyhow::bail!(
+                "refusing to start on PostgreSQL without token verification: set IAM_JWT_SECRET or IAM_JWT_JWKS_URL"
+            );
+        }
+        let dir = settings.sqlite_dir().unwrap_or_default();
+        secret = Some(
+            devmode::secret(&dir).context("keeping the development secret beside the database")?,
+        );
+        development = true;
+    }
+    let jwks = settings.jwt_jwks_url.as_ref().map(|url| {
+        Arc::new(JwksCache::new(JwksSettings {
+            url: url.clone(),
+            min_refresh_interval: settings.jwks_min_refresh,
+            timeout: Duration::from_secs(5),
+        }))
+    });
+    let rules = ClaimRules {
+        user_claim: settings.jwt_user_claim.clone(),
+        issuer: settings.jwt_issuer.clone(),
+        audience: settings.jwt_audience.clone(),
+        leeway: settings.jwt_leeway,
+    };
+    let verifier = Arc::new(JwtVerifier::new(secret.as_ref(), jwks, rules));
+    Ok(Verification {
+        verifier,
+        secret,
+        development,
+    })
+}
+
+/// A built application: bound, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Store,
+    /// A token for the demo user, in the development mode.
+    pub demo_token: Option<String>,
+}
+
+impl Application {
+    /// Opens the store (migrating when asked), builds the verifier and the use cases, and binds
+    /// the listener (port 0 picks a free port; see [`Application::port`]).
+    ///
+    /// # Errors
+    /// When the configuration cannot be served: bad storage, no verification on PostgreSQL, or an
+    /// address that cannot be bound.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
+        let store = Store::open(settings).await?;
+        if settings.migrate_on_start {
+            store.migrate().await?;
+        }
+        let verification = verification(settings)?;
+        let service: Arc<dyn UserDetailsService> =
+            Arc::new(Service::new(store.repository(), Arc::new(SystemClock)));
+        let demo_token = if verification.development {
+            Some(prepare_demo(&*service, verification.secret.as_ref()).await?)
+        } else {
+            None
+        };
+        let metrics = Arc::new(Metrics::new());
+        store.register_gauges(&metrics);
+        let state = AppState {
+            service,
+            verifier: verification.verifier,
+            settings: HttpSettings {
+                auth_cookie: settings.auth_cookie.clone(),
+                body_limit: settings.body_limit,
+                retry_after_secs: 5,
+                request_timeout: settings.request_timeout,
+            },
+            metrics,
+        };
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("binding {} (IAM_BIND)", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let origins = settings.cors_allowed_origins.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+                .wrap(from_fn(iam_http::observe::observe))
+                .configure(iam_http::configure(state.clone()))
+        })
+        .shutdown_timeout(settings.shutdown_grace.as_secs())
+        .listen(listener)?;
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            store,
+            demo_token,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server (gracefully or not).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGINT, SIGTERM or the handle), lets requests in flight finish within
+    /// the grace period, then closes the pool.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.store.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "PUT", "PATCH", "DELETE", "POST"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "if-none-match",
+            "prefer",
+            "x-request-id",
+        ])
+        .expose_headers(["etag", "x-request-id", "retry-after"])
+        .max_age(600);
+    for origin in origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin).supports_credentials()
+        };
+    }
+    cors
+}
+
+/// Gives the demo user details when it has none, and signs a token for it.
+async fn prepare_demo(
+    service: &dyn UserDetailsService,
+    secret: Option<&SecretString>,
+) -> anyhow::Result<String> {
+    let user = UserId::parse(devmode::DEMO_USER).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let body = json!({
+        "user_type": "developer",
+        "bio": "I am the demo user of the development mode.",
+        "skills": ["Rust", "PostgreSQL"],
+        "focus_area": ["AI"],
+    });
+    match service.create(&user, WriteRequest::json(body)).await {
+        Ok(_) | Err(CreateError::AlreadyExists) => {}
+        Err(e) => return Err(anyhow::anyhow!("creating the demo user's details: {e}")),
+    }
+    let secret = secret.context("the development mode has a secret")?;
+    iam_jwt::issue_hs256(secret, &user, Duration::from_secs(24 * 3600), None, None)
+        .context("signing the demo token")
+}
