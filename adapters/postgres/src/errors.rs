@@ -12,9 +12,12 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            // Class 08: connection exception; 57P01-03: shutdown or not accepting connections;
-            // 53300: too many connections.
-            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+            // Class 08: connection exception; class 28: the server refuses these credentials;
+            // 3D000: the database does not exist (yet); 57P01-03: shutting down or not accepting
+            // connections; 53300: too many connections. Each clears without a restart of ours.
+            code.starts_with("08")
+                || code.starts_with("28")
+                || matches!(&*code, "3D000" | "57P01" | "57P02" | "57P03" | "53300")
         }),
         _ => false,
     }

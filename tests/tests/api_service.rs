@@ -1,0 +1,206 @@
+//! End-to-end checks that concern the service rather than a store: the schema, the docs, storage
+//! outages, dependent headers.
+
+use iam_tests::app::{spawn_app, spawn_app_with, ME};
+use iam_tests::stores;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+fn seed() -> Value {
+    serde_json::from_str(include_str!(
+        "../../../shared/seed/iamuserdetails-me.openapi.json"
+    ))
+    .unwrap()
+}
+
+/// The JSON types a property schema allows, as a sorted list; `None` means any type.
+fn types(schema: &Value) -> Option<Vec<String>> {
+    let mut out = match &schema["type"] {
+        Value::String(t) => vec![t.clone()],
+        Value::Array(ts) => ts.iter().map(|t| t.as_str().unwrap().to_owned()).collect(),
+        _ => {
+            let branches = schema
+                .get("anyOf")
+                .or_else(|| schema.get("oneOf"))?
+                .as_array()?;
+            let mut all = Vec::new();
+            for branch in branches {
+                all.extend(types(branch)?);
+            }
+            all
+        }
+    };
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+#[tokio::test]
+async fn the_served_schema_matches_the_seed() {
+    let app = spawn_app(stores::sqlite().await).await;
+    let served: Value = app
+        .request(Method::GET, "/api/schema/")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(served["openapi"], "3.1.0");
+    let seed = seed();
+    for name in [
+        "IAMUserDetail",
+        "PatchedIAMUserDetail",
+        "DeveloperSkill",
+        "InvestmentInterest",
+        "Tag",
+    ] {
+        let ours = &served["components"]["schemas"][name];
+        let theirs = &seed["components"]["schemas"][name];
+        let our_props = ours["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name} served"));
+        let their_props = theirs["properties"].as_object().unwrap();
+        let ours_names: Vec<&String> = our_props.keys().collect();
+        let theirs_names: Vec<&String> = their_props.keys().collect();
+        assert_eq!(ours_names, theirs_names, "{name}: property names and order");
+        for (prop, their_schema) in their_props {
+            let our_schema = &our_props[prop];
+            assert_eq!(
+                types(our_schema),
+                types(their_schema),
+                "{name}.{prop}: {our_schema} vs {their_schema}"
+            );
+            if let Some(format) = their_schema.get("format") {
+                if format != "double" {
+                    assert_eq!(
+                        our_schema.get("format"),
+                        Some(format),
+                        "{name}.{prop} format"
+                    );
+                }
+            }
+            let items = |s: &Value| {
+                s.get("items")
+                    .map(|i| i.get("$ref").cloned().unwrap_or_else(|| json!(types(i))))
+            };
+            assert_eq!(
+                items(our_schema),
+                items(their_schema),
+                "{name}.{prop} items"
+            );
+        }
+        let required = |s: &Value| {
+            let mut r: Vec<String> = s["required"]
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+                .unwrap_or_default();
+            r.sort();
+            r
+        };
+        assert_eq!(required(ours), required(theirs), "{name}: required");
+    }
+    for path in [
+        "/api/v1/iam/iamuserdetails/me/",
+        "/api/v1/iam/iamuserdetails/",
+    ] {
+        assert!(served["paths"].get(path).is_some(), "{path} documented");
+    }
+    for method in ["get", "put", "patch", "delete"] {
+        assert!(
+            served["paths"][ME].get(method).is_some(),
+            "{method} documented"
+        );
+    }
+    assert_eq!(
+        served["paths"][ME]["patch"]["operationId"],
+        "iamuserdetails-me-partial-update"
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_from_the_binary() {
+    let app = spawn_app(stores::sqlite().await).await;
+    let page = app.request(Method::GET, "/api/docs/").send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("swagger-ui"));
+    let bundle = app
+        .request(Method::GET, "/api/docs/swagger-ui-bundle.js")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status(), 200);
+    let spec: Value = app
+        .request(Method::GET, "/api/docs/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn storage_down_is_503_with_retry_after_and_never_500() {
+    // A PostgreSQL URL where nothing listens: the pool cannot connect.
+    let store = stores::sqlite().await;
+    let app = spawn_app_with(
+        store,
+        &[
+            ("IAM_DATABASE_URL", "postgres://postgres@127.0.0.1:1/none"),
+            ("IAM_POOL_SIZE", "2"),
+        ],
+    )
+    .await;
+    let response = app.as_user("u", Method::GET, ME).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"detail": "Service temporarily unavailable."})
+    );
+    let response = app
+        .as_user("u", Method::PATCH, ME)
+        .json(&json!({"bio": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let response = app.request(Method::GET, "/readyz").send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    let response = app.request(Method::GET, "/healthz").send().await.unwrap();
+    assert_eq!(response.status(), 200, "alive while storage is down");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_service_recovers_when_storage_returns() {
+    use sqlx::Connection;
+    // Start on a database that does not exist yet, then create it: the pool connects by itself.
+    let admin = stores::pg_admin_url();
+    let name = format!("iam_test_late_{}", rand::random::<u32>());
+    let url = stores::with_database(&admin, &name);
+    let store = stores::sqlite().await;
+    let app = spawn_app_with(store, &[("IAM_DATABASE_URL", &url)]).await;
+    let response = app.as_user("u", Method::GET, ME).send().await.unwrap();
+    assert_eq!(response.status(), 503, "database missing: unavailable");
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    iam_postgres::PgStore::connect_lazy(&url, &Default::default())
+        .unwrap()
+        .migrate()
+        .await
+        .unwrap();
+    let response = app.as_user("u", Method::GET, ME).send().await.unwrap();
+    assert_eq!(response.status(), 404, "back without a restart");
+    app.cleanup().await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut conn)
+        .await;
+}
