@@ -328,3 +328,6 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,288 @@
+//! Handler tests against a mocked use-case service and token verifier: every error mapping, and
+//! what the handlers hand the use cases.
+
+use std::sync::Arc;
+
+use actix_web::middleware::from_fn;
+use actix_web::{test, App};
+use iam_domain::values::UserType;
+use iam_domain::{FieldErrors, Figures, JsonMode, UserDetail, UserId, UserProfile, Version};
+use iam_ports::{
+    CreateError, DeleteError, GetError, MockTokenVerifier, MockUserDetailsService, TokenRejection,
+    UpdateError,
+};
+use mockall::predicate::eq;
+use serde_json::{json, Value};
+
+use super::configure;
+use crate::openapi::{CREATE, ME};
+use crate::{AppState, HttpSettings, Metrics};
+
+fn user() -> UserId {
+    UserId::parse("42").unwrap()
+}
+
+fn profile() -> UserProfile {
+    UserProfile {
+        detail: UserDetail::new(
+            user(),
+            Version::new(9),
+            UserType::parse("developer").unwrap(),
+        ),
+        skills: vec![],
+        investment_interests: vec![],
+        technical_interests: vec![],
+        focus_area: vec![],
+        figures: Figures::default(),
+    }
+}
+
+fn verifier() -> MockTokenVerifier {
+    let mut verifier = MockTokenVerifier::new();
+    verifier.expect_verify().returning(|token| match token {
+        "good" => Ok(user()),
+        "keys-down" => Err(TokenRejection::KeysUnavailable),
+        _ => Err(TokenRejection::BadSignature),
+    });
+    verifier
+}
+
+async fn call(
+    service: MockUserDetailsService,
+    req: test::TestRequest,
+) -> (u16, Vec<(String, String)>, Value) {
+    let state = AppState {
+        service: Arc::new(service),
+        verifier: Arc::new(verifier()),
+        settings: HttpSettings::default(),
+        metrics: Arc::new(Metrics::new()),
+    };
+    let app = test::init_service(
+        App::new()
+            .wrap(from_fn(crate::observe::observe))
+            .configure(configure(state)),
+    )
+    .await;
+    let response = test::call_service(&app, req.to_request()).await;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+        .collect();
+    let bytes = test::read_body(response).await;
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn get() -> test::TestRequest {
+    test::TestRequest::get()
+        .uri(ME)
+        .insert_header(("Authorization", "Bearer good"))
+}
+
+fn patch(body: Value) -> test::TestRequest {
+    test::TestRequest::patch()
+        .uri(ME)
+        .insert_header(("Authorization", "Bearer good"))
+        .set_json(body)
+}
+
+#[actix_web::test]
+async fn get_errors_map_to_404_503_and_500() {
+    let mut s = MockUserDetailsService::new();
+    s.expect_get().returning(|_| Err(GetError::NotFound));
+    assert_eq!(
+        call(s, get()).await.2,
+        json!({"detail": "User details not found."})
+    );
+
+    let mut s = MockUserDetailsService::new();
+    s.expect_get()
+        .returning(|_| Err(GetError::Unavailable("pool timed out".into())));
+    let (status, headers, body) = call(s, get()).await;
+    assert_eq!(
+        (status, body),
+        (503, json!({"detail": "Service temporarily unavailable."}))
+    );
+    assert_eq!(header(&headers, "retry-after"), Some("5"));
+
+    let mut s = MockUserDetailsService::new();
+    s.expect_get()
+        .returning(|_| Err(GetError::Unexpected("secret table xyz exploded".into())));
+    let (status, _, body) = call(s, get()).await;
+    assert_eq!(
+        (status, body),
+        (500, json!({"detail": "A server error occurred."}))
+    );
+}
+
+#[actix_web::test]
+async fn a_representation_carries_an_etag_and_request_id() {
+    let mut s = MockUserDetailsService::new();
+    s.expect_get().with(eq(user())).returning(|_| Ok(profile()));
+    let (status, headers, body) = call(s, get()).await;
+    assert_eq!(status, 200);
+    assert!(header(&headers, "etag").unwrap().starts_with("\"9-"));
+    assert!(header(&headers, "x-request-id").is_some());
+    assert_eq!(body["user_type"], "developer");
+}
+
+#[actix_web::test]
+async fn token_rejections_are_401_except_unavailable_keys() {
+    let s = MockUserDetailsService::new();
+    let req = test::TestRequest::get()
+        .uri(ME)
+        .insert_header(("Authorization", "Bearer forged"));
+    let (status, headers, body) = call(s, req).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "token_not_valid");
+    assert!(header(&headers, "www-authenticate").is_some());
+
+    let s = MockUserDetailsService::new();
+    let req = test::TestRequest::get()
+        .uri(ME)
+        .insert_header(("Authorization", "Bearer keys-down"));
+    assert_eq!(call(s, req).await.0, 503);
+}
+
+#[actix_web::test]
+async fn create_errors_map_to_400_409_503_500() {
+    let cases: [(fn() -> CreateError, u16); 4] = [
+        (
+            || CreateError::Invalid(FieldErrors::single("user_type", "This field is required.")),
+            400,
+        ),
+        (|| CreateError::AlreadyExists, 409),
+        (|| CreateError::Unavailable("down".into()), 503),
+        (|| CreateError::Unexpected("bug".into()), 500),
+    ];
+    for (make, expected) in cases {
+        let mut s = MockUserDetailsService::new();
+        s.expect_create().returning(move |_, _| Err(make()));
+        let req = test::TestRequest::post()
+            .uri(CREATE)
+            .insert_header(("Authorization", "Bearer good"))
+            .set_json(json!({"bio": "x"}));
+        assert_eq!(call(s, req).await.0, expected);
+    }
+    let mut s = MockUserDetailsService::new();
+    s.expect_create().returning(|_, _| Ok(profile()));
+    let req = test::TestRequest::post()
+        .uri(CREATE)
+        .insert_header(("Authorization", "Bearer good"))
+        .set_json(json!({"user_type": "developer"}));
+    let (status, headers, _) = call(s, req).await;
+    assert_eq!(status, 201);
+    assert_eq!(header(&headers, "location"), Some(ME));
+}
+
+#[actix_web::test]
+async fn update_errors_map_to_404_400_412_503_500() {
+    let mut items = FieldErrors::new();
+    items.add_item("skills", 0, "Not a valid string.");
+    let cases: Vec<(
+        Box<dyn Fn() -> UpdateError + Send + Sync>,
+        u16,
+        Option<Value>,
+    )> = vec![
+        (Box::new(|| UpdateError::NotFound), 404, None),
+        (
+            Box::new(move || UpdateError::Invalid(items.clone())),
+            400,
+            Some(json!({"skills": {"0": ["Not a valid string."]}})),
+        ),
+        (Box::new(|| UpdateError::VersionMismatch), 412, None),
+        (
+            Box::new(|| UpdateError::Unavailable("down".into())),
+            503,
+            None,
+        ),
+        (
+            Box::new(|| UpdateError::Unexpected("bug".into())),
+            500,
+            None,
+        ),
+    ];
+    for (make, expected, body) in cases {
+        let mut s = MockUserDetailsService::new();
+        s.expect_partial_update()
+            .returning(move |_, _, _| Err(make()));
+        let (status, _, got) = call(s, patch(json!({"bio": "x"}))).await;
+        assert_eq!(status, expected);
+        if let Some(body) = body {
+            assert_eq!(got, body);
+        }
+    }
+}
+
+#[actix_web::test]
+async fn delete_errors_map_to_404_412_503_500() {
+    let cases: [(fn() -> DeleteError, u16); 4] = [
+        (|| DeleteError::NotFound, 404),
+        (|| DeleteError::VersionMismatch, 412),
+        (|| DeleteError::Unavailable("down".into()), 503),
+        (|| DeleteError::Unexpected("bug".into()), 500),
+    ];
+    for (make, expected) in cases {
+        let mut s = MockUserDetailsService::new();
+        s.expect_delete().returning(move |_, _| Err(make()));
+        let req = test::TestRequest::delete()
+            .uri(ME)
+            .insert_header(("Authorization", "Bearer good"));
+        assert_eq!(call(s, req).await.0, expected);
+    }
+}
+
+#[actix_web::test]
+async fn writes_hand_the_use_case_the_body_mode_strictness_and_if_match() {
+    let mut s = MockUserDetailsService::new();
+    s.expect_partial_update()
+        .withf(|u, request, expected| {
+            *u == user()
+                && request.body == json!({"bio": "x"})
+                && request.strict
+                && request.json_mode == JsonMode::MergePatch
+                && *expected == Some(Version::new(9))
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(profile()));
+    let req = test::TestRequest::patch()
+        .uri(ME)
+        .insert_header(("Authorization", "Bearer good"))
+        .insert_header(("Content-Type", "application/merge-patch+json"))
+        .insert_header(("Prefer", "return=minimal, handling=strict"))
+        .insert_header(("If-Match", "\"9-00000000000000ab\""))
+        .set_payload(r#"{"bio": "x"}"#);
+    assert_eq!(call(s, req).await.0, 200);
+
+    let mut s = MockUserDetailsService::new();
+    s.expect_update()
+        .withf(|_, request, expected| {
+            !request.strict && request.json_mode == JsonMode::Replace && expected.is_none()
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(profile()));
+    let req = test::TestRequest::put()
+        .uri(ME)
+        .insert_header(("Authorization", "Bearer good"))
+        .set_json(json!({"user_type": "d"}));
+    assert_eq!(call(s, req).await.0, 200);
+}
+
+#[actix_web::test]
+async fn readiness_maps_a_storage_failure_to_503() {
+    let mut s = MockUserDetailsService::new();
+    s.expect_ready()
+        .returning(|| Err("no route to host".into()));
+    let (status, headers, _) = call(s, test::TestRequest::get().uri("/readyz")).await;
+    assert_eq!(status, 503);
+    assert!(header(&headers, "retry-after").is_some());
+}
