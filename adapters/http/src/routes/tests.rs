@@ -18,6 +18,9 @@ use super::configure;
 use crate::openapi::{CREATE, ME};
 use crate::{AppState, HttpSettings, Metrics};
 
+/// Builds the error a mocked use case returns.
+type MakeError = Box<dyn Fn() -> UpdateError + Send + Sync>;
+
 fn user() -> UserId {
     UserId::parse("42").unwrap()
 }
@@ -188,11 +191,7 @@ async fn create_errors_map_to_400_409_503_500() {
 async fn update_errors_map_to_404_400_412_503_500() {
     let mut items = FieldErrors::new();
     items.add_item("skills", 0, "Not a valid string.");
-    let cases: Vec<(
-        Box<dyn Fn() -> UpdateError + Send + Sync>,
-        u16,
-        Option<Value>,
-    )> = vec![
+    let cases: Vec<(MakeError, u16, Option<Value>)> = vec![
         (Box::new(|| UpdateError::NotFound), 404, None),
         (
             Box::new(move || UpdateError::Invalid(items.clone())),
