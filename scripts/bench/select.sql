@@ -1,0 +1,2 @@
+\set id random(1, :users)
+SELECT * FROM user_details WHERE user_id = :id::text;
