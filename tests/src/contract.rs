@@ -419,19 +419,40 @@ pub async fn concurrent_new_catalogue_names_get_one_id(store: &TestStore) {
     for i in 0..16 {
         let repository = store.repository.clone();
         tasks.push(tokio::spawn(async move {
+            // New names shared across two lists of one catalogue, swapped between writers (a
+            // writer locking list by list would deadlock), and a second catalogue.
+            let (first, second) = if i % 2 == 0 {
+                ("Zeta New", "Alpha New")
+            } else {
+                ("Alpha New", "Zeta New")
+            };
             let detail = new_detail(
                 &format!("u{i}"),
-                json!({"user_type": "d", "skills": ["Brand New", format!("own{i}"), "Also New"]}),
+                json!({"user_type": "d", "skills": ["Brand New", format!("own{i}"), first],
+                       "technical_interests": [second, "brand new"],
+                       "focus_area": ["New Tag", format!("tag{i}")]}),
             );
             repository.insert(&detail, today()).await
         }));
     }
-    let mut ids = std::collections::BTreeSet::new();
+    let mut ids: std::collections::BTreeMap<String, std::collections::BTreeSet<i64>> =
+        Default::default();
     for task in tasks {
         let profile = task.await.unwrap().expect("no writer fails");
-        ids.insert((profile.skills[0].id, profile.skills[2].id));
+        for entry in profile
+            .skills
+            .iter()
+            .chain(&profile.technical_interests)
+            .chain(&profile.focus_area)
+        {
+            ids.entry(entry.name.to_lowercase())
+                .or_default()
+                .insert(entry.id);
+        }
     }
-    assert_eq!(ids.len(), 1, "one id per name: {ids:?}");
+    for shared in ["brand new", "alpha new", "zeta new", "new tag"] {
+        assert_eq!(ids[shared].len(), 1, "one id for {shared}: {ids:?}");
+    }
 }
 
 fn service(store: &TestStore) -> Arc<Service> {

@@ -1,9 +1,11 @@
 //! The repository port: create, update (only the changed fields), delete.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use iam_domain::stored::Column;
-use iam_domain::values::NameList;
+use iam_domain::values::{CatalogueName, NameList};
 use iam_domain::{Field, UserDetail, UserId, UserProfile, Version};
 use iam_ports::{
     Cause, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, UserDetailsRepository,
@@ -30,79 +32,114 @@ fn bind<'q>(query: PgQuery<'q>, column: Column<'q>) -> PgQuery<'q> {
     }
 }
 
-/// Resolves the names of a list to catalogue ids, adding the new ones, in the list's order.
+/// Resolves names to catalogue ids, adding the new ones; returns the ids by name key.
 ///
-/// New names are inserted with `ON CONFLICT DO NOTHING` in key order (so two writers lock the
-/// catalogue's keys in one order and cannot deadlock); a name another transaction added after this
-/// statement's snapshot comes back without an id and is read again by a second statement, which sees
-/// that transaction's commit.
+/// New names are inserted with `ON CONFLICT DO NOTHING` in key order, and callers resolve the
+/// catalogues in one fixed order ([`CATALOGUES`]), so concurrent writers take the catalogues' key
+/// locks in one global order and cannot deadlock. A name another transaction committed after this
+/// statement's snapshot comes back without an id and is read again by a second statement, which
+/// sees that commit.
 async fn catalogue_ids(
     conn: &mut PgConnection,
     catalogue: &str,
-    names: &NameList,
-) -> Result<Vec<i64>, sqlx::Error> {
-    let spelled: Vec<&str> = names.names().iter().map(|n| n.as_str()).collect();
-    let keys: Vec<&str> = names.names().iter().map(|n| n.key()).collect();
+    names: &[&CatalogueName],
+) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let spelled: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+    let keys: Vec<&str> = names.iter().map(|n| n.key()).collect();
     let sql = format!(
-        "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(name, name_key, pos)), \
+        "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[]) AS i(name, name_key)), \
          added AS (INSERT INTO {catalogue} (name, name_key) \
                    SELECT name, name_key FROM input ORDER BY name_key \
                    ON CONFLICT (name_key) DO NOTHING RETURNING id, name_key) \
-         SELECT coalesce(added.id, c.id) AS id FROM input \
+         SELECT input.name_key, coalesce(added.id, c.id) AS id FROM input \
          LEFT JOIN added ON added.name_key = input.name_key \
-         LEFT JOIN {catalogue} c ON c.name_key = input.name_key \
-         ORDER BY input.pos"
+         LEFT JOIN {catalogue} c ON c.name_key = input.name_key"
     );
     let rows = sqlx::query(&sql)
         .bind(&spelled)
         .bind(&keys)
         .fetch_all(&mut *conn)
         .await?;
-    let mut ids: Vec<Option<i64>> = rows
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?;
-    let missing: Vec<&str> = ids
-        .iter()
-        .zip(&keys)
-        .filter(|(id, _)| id.is_none())
-        .map(|(_, key)| *key)
-        .collect();
+    let mut ids = HashMap::with_capacity(names.len());
+    let mut missing = Vec::new();
+    for row in rows {
+        let key: String = row.try_get("name_key")?;
+        match row.try_get::<Option<i64>, _>("id")? {
+            Some(id) => {
+                ids.insert(key, id);
+            }
+            None => missing.push(key),
+        }
+    }
     if !missing.is_empty() {
         let sql = format!("SELECT id, name_key FROM {catalogue} WHERE name_key = ANY($1)");
-        let found = sqlx::query(&sql)
+        for row in sqlx::query(&sql)
             .bind(&missing)
             .fetch_all(&mut *conn)
-            .await?;
-        for row in found {
-            let key: String = row.try_get("name_key")?;
-            let id: i64 = row.try_get("id")?;
-            for (slot, k) in ids.iter_mut().zip(&keys) {
-                if slot.is_none() && *k == key {
-                    *slot = Some(id);
+            .await?
+        {
+            ids.insert(row.try_get("name_key")?, row.try_get("id")?);
+        }
+    }
+    Ok(ids)
+}
+
+/// The catalogues, in the order every writer resolves them.
+const CATALOGUES: [&str; 3] = ["developer_skills", "investment_interests", "tags"];
+
+/// Replaces the user's lists among `fields`: resolves every name first, catalogue by catalogue in
+/// [`CATALOGUES`] order, then rewrites each list's links.
+async fn replace_lists(
+    conn: &mut PgConnection,
+    detail: &UserDetail,
+    fields: impl Iterator<Item = Field>,
+) -> Result<(), sqlx::Error> {
+    let lists: Vec<(Field, &NameList)> = fields
+        .filter(|f| f.is_list())
+        .filter_map(|f| match detail.column(f) {
+            Column::Names(names) => Some((f, names)),
+            _ => None,
+        })
+        .collect();
+    let mut ids: HashMap<(&str, String), i64> = HashMap::new();
+    for catalogue in CATALOGUES {
+        let mut names: Vec<&CatalogueName> = Vec::new();
+        for (field, list) in &lists {
+            if list_tables(*field).1 == catalogue {
+                for name in list.names() {
+                    if !names.iter().any(|n| n.key() == name.key()) {
+                        names.push(name);
+                    }
                 }
             }
         }
+        if !names.is_empty() {
+            for (key, id) in catalogue_ids(conn, catalogue, &names).await? {
+                ids.insert((catalogue, key), id);
+            }
+        }
     }
-    ids.into_iter()
-        .map(|id| id.ok_or_else(|| sqlx::Error::RowNotFound))
-        .collect()
+    for (field, list) in lists {
+        let (link, catalogue) = list_tables(field);
+        let entry_ids = list
+            .names()
+            .iter()
+            .map(|n| ids.get(&(catalogue, n.key().to_owned())).copied())
+            .collect::<Option<Vec<i64>>>()
+            .ok_or(sqlx::Error::RowNotFound)?;
+        replace_links(conn, link, &detail.user_id, &entry_ids).await?;
+    }
+    Ok(())
 }
 
-/// Replaces a user's list: upserts positions `0..n` and deletes the ones past the new end, in one
-/// statement.
-async fn replace_list(
+/// Replaces a user's links in `link`: upserts positions `0..n` and deletes the ones past the new
+/// end, in one statement.
+async fn replace_links(
     conn: &mut PgConnection,
+    link: &str,
     user: &UserId,
-    field: Field,
-    names: &NameList,
+    ids: &[i64],
 ) -> Result<(), sqlx::Error> {
-    let (link, catalogue) = list_tables(field);
-    let ids = if names.is_empty() {
-        Vec::new()
-    } else {
-        catalogue_ids(conn, catalogue, names).await?
-    };
     let sql = format!(
         "WITH trimmed AS (DELETE FROM {link} WHERE user_id = $1 AND position >= cardinality($2::bigint[])) \
          INSERT INTO {link} (user_id, position, entry_id) \
@@ -112,7 +149,7 @@ async fn replace_list(
     );
     sqlx::query(&sql)
         .bind(user.as_str())
-        .bind(&ids)
+        .bind(ids)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -215,13 +252,9 @@ impl PgStore {
                 .map_err(update_error)?;
             return Err(error);
         }
-        for field in changed.iter().copied().filter(|f| f.is_list()) {
-            if let Column::Names(names) = detail.column(field) {
-                replace_list(&mut tx, &detail.user_id, field, names)
-                    .await
-                    .map_err(update_error)?;
-            }
-        }
+        replace_lists(&mut tx, detail, changed.iter().copied())
+            .await
+            .map_err(update_error)?;
         let row = sqlx::query(&SELECT_PROFILE)
             .bind(detail.user_id.as_str())
             .fetch_one(&mut *tx)
@@ -274,15 +307,12 @@ impl UserDetailsRepository for PgStore {
         }
         let mut tx = self.pool.begin().await.map_err(error)?;
         query.execute(&mut *tx).await.map_err(error)?;
-        for field in read::LISTS {
-            if let Column::Names(list) = detail.column(field) {
-                if !list.is_empty() {
-                    replace_list(&mut tx, &detail.user_id, field, list)
-                        .await
-                        .map_err(error)?;
-                }
-            }
-        }
+        let nonempty = read::LISTS
+            .into_iter()
+            .filter(|f| !matches!(detail.column(*f), Column::Names(n) if n.is_empty()));
+        replace_lists(&mut tx, detail, nonempty)
+            .await
+            .map_err(error)?;
         let row = sqlx::query(&SELECT_PROFILE)
             .bind(detail.user_id.as_str())
             .fetch_one(&mut *tx)

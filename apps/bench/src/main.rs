@@ -118,8 +118,10 @@ async fn seed_user(
     repository
         .insert(&detail, today)
         .await
-        .map_err(|e| anyhow::anyhow!("inserting user {n}: {e}"))?;
-    let err = |e: iam_ports::FigureFactsError| anyhow::anyhow!("facts of user {n}: {e}");
+        .with_context(|| format!("inserting user {n}"))?;
+    let err = |e: iam_ports::FigureFactsError| {
+        anyhow::Error::from(e).context(format!("facts of user {n}"))
+    };
     for k in 1..=3 {
         let other = (n + k * 7919) % users + 1;
         if other != n {
