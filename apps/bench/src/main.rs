@@ -91,7 +91,7 @@ async fn seed_user(
     let id = UserId::parse(n.to_string()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let today = Utc::now().date_naive();
     let body = json!({
-        "user_type": if n % 3 == 0 { "investor" } else { "developer" },
+        "user_type": if n.is_multiple_of(3) { "investor" } else { "developer" },
         "bio": format!("User {n} builds things with data and models. {}", "Lorem ipsum dolor sit amet. ".repeat(3)),
         "country": "Pakistan",
         "phone": format!("+92 300 {:07}", n),
