@@ -61,9 +61,12 @@ impl PgStore {
     /// When `url` is not a valid PostgreSQL URL.
     pub fn connect_lazy(url: &str, settings: &PoolSettings) -> Result<Self, sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
+        // No ping before each acquire: sqlx already pings every connection when it returns to the
+        // pool and drops the broken ones, so a second round trip per request buys nothing.
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
+            .test_before_acquire(false)
             .connect_lazy_with(options.application_name("iam-user-details"));
         Ok(Self { pool })
     }

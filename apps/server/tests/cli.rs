@@ -1,0 +1,153 @@
+//! The binary as an operator meets it: configuration errors, `--help`, `token`, `migrate`, and a
+//! graceful stop on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_iam-server");
+
+fn temp_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "iam-cli-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn command(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "IAM_DATABASE_URL",
+            format!("sqlite://{}/iam.db", dir.display()),
+        );
+    cmd
+}
+
+#[test]
+fn a_bad_setting_stops_the_start_naming_it() {
+    let dir = temp_dir();
+    let out = command(&dir)
+        .env("IAM_BIND", "not-an-address")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("IAM_BIND: an address such as 127.0.0.1:8000"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_shows_no_secret() {
+    let dir = temp_dir();
+    let out = command(&dir)
+        .env("IAM_JWT_SECRET", "top-secret-value")
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("migrate") && text.contains("token"), "{text}");
+    assert!(!text.contains("top-secret-value"));
+}
+
+#[test]
+fn token_and_migrate_work_on_the_embedded_store() {
+    let dir = temp_dir();
+    let out = command(&dir)
+        .args(["token", "--user", "7", "--ttl", "15m"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(token.trim().split('.').count(), 3, "a JWT: {token}");
+    assert!(
+        dir.join("dev-jwt-secret").exists(),
+        "the development secret is kept beside the database"
+    );
+    let out = command(&dir).arg("migrate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = command(&dir)
+        .args(["token", "--user", ""])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn postgres_without_verification_refuses_to_start() {
+    let dir = temp_dir();
+    let out = command(&dir)
+        .env(
+            "IAM_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        )
+        .env("IAM_MIGRATE_ON_START", "false")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to start on PostgreSQL"));
+}
+
+#[test]
+fn serve_prints_a_working_curl_line_and_stops_gracefully_on_sigterm() {
+    let dir = temp_dir();
+    let mut child = command(&dir)
+        .env("IAM_BIND", "127.0.0.1:0")
+        .env("IAM_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut curl = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.trim_start().starts_with("curl ") {
+            curl = Some(line);
+            break;
+        }
+    }
+    let curl = curl.expect("a curl line is printed");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{curl} -w ' %{{http_code}}'"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.ends_with(" 200"), "{text}");
+    assert!(text.contains("\"user_type\":\"developer\""), "{text}");
+
+    let started = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "clean exit: {status:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "stopped within the grace period"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
