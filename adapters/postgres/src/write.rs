@@ -155,17 +155,38 @@ async fn replace_links(
     Ok(())
 }
 
-/// `SET` assignments for the changed scalar fields, numbered from `$first`.
-fn assignments(changed: &[Field], first: usize) -> (Vec<String>, Vec<Field>) {
+/// The guarded `UPDATE` of the changed scalar fields (plus `version` and `updated_at`) of `$1`,
+/// at version `$2` when that is not null, followed by `returning`, with its values bound.
+fn update_statement(changed: &[Field], returning: &str) -> (String, Vec<Field>) {
     let scalars: Vec<Field> = changed.iter().copied().filter(|f| !f.is_list()).collect();
     let mut sets: Vec<String> = scalars
         .iter()
         .enumerate()
-        .map(|(i, f)| format!("{} = ${}", f.name(), first + i))
+        .map(|(i, f)| format!("{} = ${}", f.name(), i + 3))
         .collect();
     sets.push("version = version + 1".into());
     sets.push("updated_at = now()".into());
-    (sets, scalars)
+    let sql = format!(
+        "UPDATE user_details SET {} WHERE user_id = $1 AND ($2::bigint IS NULL OR version = $2) {returning}",
+        sets.join(", ")
+    );
+    (sql, scalars)
+}
+
+/// Binds the user, the expected version and the changed scalar values to `sql`.
+fn bound<'q>(
+    sql: &'q str,
+    detail: &'q UserDetail,
+    scalars: &[Field],
+    expected: Option<Version>,
+) -> PgQuery<'q> {
+    let mut query = sqlx::query(sql)
+        .bind(detail.user_id.as_str())
+        .bind(expected.map(Version::get));
+    for field in scalars {
+        query = bind(query, detail.column(*field));
+    }
+    query
 }
 
 /// Why an update touched no row: the row is gone, or at another version.
@@ -195,19 +216,9 @@ impl PgStore {
         expected: Option<Version>,
         today: NaiveDate,
     ) -> Result<UserProfile, RepoUpdateError> {
-        let (sets, scalars) = assignments(changed, 3);
-        let sql = format!(
-            "WITH u AS (UPDATE user_details SET {} \
-             WHERE user_id = $1 AND ($2::bigint IS NULL OR version = $2) RETURNING *) {}",
-            sets.join(", "),
-            read::select_profile_from("u"),
-        );
-        let mut query = sqlx::query(&sql)
-            .bind(detail.user_id.as_str())
-            .bind(expected.map(Version::get));
-        for field in &scalars {
-            query = bind(query, detail.column(*field));
-        }
+        let (update, scalars) = update_statement(changed, "RETURNING *");
+        let sql = format!("WITH u AS ({update}) {}", read::select_profile_from("u"));
+        let query = bound(&sql, detail, &scalars, expected);
         let mut conn = self.pool.acquire().await.map_err(update_error)?;
         match query
             .fetch_optional(&mut *conn)
@@ -229,17 +240,8 @@ impl PgStore {
         expected: Option<Version>,
         today: NaiveDate,
     ) -> Result<UserProfile, RepoUpdateError> {
-        let (sets, scalars) = assignments(changed, 3);
-        let sql = format!(
-            "UPDATE user_details SET {} WHERE user_id = $1 AND ($2::bigint IS NULL OR version = $2) RETURNING version",
-            sets.join(", ")
-        );
-        let mut query = sqlx::query(&sql)
-            .bind(detail.user_id.as_str())
-            .bind(expected.map(Version::get));
-        for field in &scalars {
-            query = bind(query, detail.column(*field));
-        }
+        let (sql, scalars) = update_statement(changed, "RETURNING version");
+        let query = bound(&sql, detail, &scalars, expected);
         let mut tx = self.pool.begin().await.map_err(update_error)?;
         if query
             .fetch_optional(&mut *tx)
