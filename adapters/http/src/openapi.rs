@@ -83,19 +83,35 @@ fn operation(id: &str, summary: &str) -> OperationBuilder {
         )
 }
 
-fn me_operations() -> Vec<(HttpMethod, Operation)> {
-    let if_match = || {
-        header_param(
+fn if_match() -> utoipa::openapi::path::Parameter {
+    header_param(
+        "If-Match",
+        "Write only if the details are at this ETag (412 otherwise).",
+    )
+}
+
+/// PUT (`full`) or PATCH of the caller's details.
+fn update_operation(id: &str, summary: &str, full: bool) -> Operation {
+    operation(id, summary)
+        .parameter(header_param(
             "If-Match",
             "Write only if the details are at this ETag (412 otherwise).",
-        )
-    };
-    let prefer = || {
-        header_param(
+        ))
+        .parameter(header_param(
             "Prefer",
             "handling=strict: unknown and read-only keys are a 400.",
-        )
-    };
+        ))
+        .request_body(Some(write_body(full)))
+        .response("200", detail_response("User details"))
+        .response("400", any_body("Invalid fields"))
+        .response("404", any_body("User details not found"))
+        .response("412", any_body("Stale If-Match"))
+        .response("413", any_body("Body too large"))
+        .response("415", any_body("Unsupported media type"))
+        .build()
+}
+
+fn me_operations() -> Vec<(HttpMethod, Operation)> {
     vec![
         (
             HttpMethod::Get,
@@ -111,37 +127,19 @@ fn me_operations() -> Vec<(HttpMethod, Operation)> {
         ),
         (
             HttpMethod::Put,
-            operation(
+            update_operation(
                 "iamuserdetails-me-update",
                 "Replace the caller's details (user_type required)",
-            )
-            .parameter(if_match())
-            .parameter(prefer())
-            .request_body(Some(write_body(true)))
-            .response("200", detail_response("User details"))
-            .response("400", any_body("Invalid fields"))
-            .response("404", any_body("User details not found"))
-            .response("412", any_body("Stale If-Match"))
-            .response("413", any_body("Body too large"))
-            .response("415", any_body("Unsupported media type"))
-            .build(),
+                true,
+            ),
         ),
         (
             HttpMethod::Patch,
-            operation(
+            update_operation(
                 "iamuserdetails-me-partial-update",
                 "Update some of the caller's details",
-            )
-            .parameter(if_match())
-            .parameter(prefer())
-            .request_body(Some(write_body(false)))
-            .response("200", detail_response("User details"))
-            .response("400", any_body("Invalid fields"))
-            .response("404", any_body("User details not found"))
-            .response("412", any_body("Stale If-Match"))
-            .response("413", any_body("Body too large"))
-            .response("415", any_body("Unsupported media type"))
-            .build(),
+                false,
+            ),
         ),
         (
             HttpMethod::Delete,
