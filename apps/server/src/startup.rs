@@ -24,6 +24,9 @@ use serde_json::json;
 use crate::config::Settings;
 use crate::devmode;
 
+/// The most reading connections on the embedded store.
+const SQLITE_MAX_READERS: u32 = 4;
+
 /// The configured store.
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -41,7 +44,10 @@ impl Store {
     /// When the URL is invalid or the SQLite file cannot be opened.
     pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
         if settings.is_sqlite() {
-            let store = SqliteStore::open(&settings.database_url, settings.pool_size)
+            // Reads on an embedded file are CPU-bound: more readers than a few per core only add
+            // page caches (about 2 MiB each) to the resident memory.
+            let readers = settings.pool_size.min(SQLITE_MAX_READERS);
+            let store = SqliteStore::open(&settings.database_url, readers)
                 .await
                 .with_context(|| "opening the SQLite database (IAM_DATABASE_URL)".to_owned())?;
             Ok(Store::Sqlite(store))
