@@ -5,6 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::FigureInputs;
 use iam_domain::UserId;
 use iam_ports::{FigureFacts, FigureFactsError};
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::Postgres;
 
 use crate::errors::classify;
 use crate::read::{figure_inputs, SELECT_FIGURES};
@@ -18,56 +21,53 @@ fn error(e: sqlx::Error) -> FigureFactsError {
     )
 }
 
+impl PgStore {
+    /// Runs one recording statement.
+    async fn record(
+        &self,
+        query: Query<'_, Postgres, PgArguments>,
+    ) -> Result<(), FigureFactsError> {
+        query.execute(&self.pool).await.map_err(error)?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl FigureFacts for PgStore {
     async fn follow(&self, follower: &UserId, followee: &UserId) -> Result<(), FigureFactsError> {
-        sqlx::query(
-            "INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        let sql =
+            "INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        self.record(
+            sqlx::query(sql)
+                .bind(follower.as_str())
+                .bind(followee.as_str()),
         )
-        .bind(follower.as_str())
-        .bind(followee.as_str())
-        .execute(&self.pool)
         .await
-        .map_err(error)?;
-        Ok(())
     }
 
     async fn rate(&self, user: &UserId, domain: &str, rating: f64) -> Result<(), FigureFactsError> {
-        sqlx::query(
-            "INSERT INTO domain_ratings (user_id, domain, rating) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_id, domain) DO UPDATE SET rating = EXCLUDED.rating",
+        let sql = "INSERT INTO domain_ratings (user_id, domain, rating) VALUES ($1, $2, $3) \
+                   ON CONFLICT (user_id, domain) DO UPDATE SET rating = EXCLUDED.rating";
+        self.record(
+            sqlx::query(sql)
+                .bind(user.as_str())
+                .bind(domain)
+                .bind(rating),
         )
-        .bind(user.as_str())
-        .bind(domain)
-        .bind(rating)
-        .execute(&self.pool)
         .await
-        .map_err(error)?;
-        Ok(())
     }
 
     async fn record_activity(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
-        sqlx::query(
-            "INSERT INTO activity_days (user_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(user.as_str())
-        .bind(day)
-        .execute(&self.pool)
-        .await
-        .map_err(error)?;
-        Ok(())
+        let sql = "INSERT INTO activity_days (user_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        self.record(sqlx::query(sql).bind(user.as_str()).bind(day))
+            .await
     }
 
     async fn record_freeze(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
-        sqlx::query(
-            "INSERT INTO streak_freeze_days (user_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(user.as_str())
-        .bind(day)
-        .execute(&self.pool)
-        .await
-        .map_err(error)?;
-        Ok(())
+        let sql =
+            "INSERT INTO streak_freeze_days (user_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        self.record(sqlx::query(sql).bind(user.as_str()).bind(day))
+            .await
     }
 
     async fn unlock_title(
@@ -76,16 +76,10 @@ impl FigureFacts for PgStore {
         title: &str,
         at: DateTime<Utc>,
     ) -> Result<(), FigureFactsError> {
-        sqlx::query(
-            "INSERT INTO unlocked_titles (user_id, title, unlocked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(user.as_str())
-        .bind(title)
-        .bind(at)
-        .execute(&self.pool)
-        .await
-        .map_err(error)?;
-        Ok(())
+        let sql = "INSERT INTO unlocked_titles (user_id, title, unlocked_at) VALUES ($1, $2, $3) \
+                   ON CONFLICT DO NOTHING";
+        self.record(sqlx::query(sql).bind(user.as_str()).bind(title).bind(at))
+            .await
     }
 
     async fn inputs(&self, user: &UserId) -> Result<FigureInputs, FigureFactsError> {
