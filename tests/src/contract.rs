@@ -35,6 +35,7 @@ macro_rules! contract_suite {
             delete_removes_the_details_and_their_lists,
             delete_checks_the_expected_version,
             figures_are_computed_from_stored_facts,
+            ranks_stay_exact_as_ratings_move,
             figure_facts_exist_without_details,
             users_are_isolated,
             long_unicode_values_round_trip,
@@ -370,6 +371,34 @@ pub async fn figures_are_computed_from_stored_facts(store: &TestStore) {
     );
     assert_eq!(figures.title, "Expert");
     assert_eq!(figures.unlocked_titles, ["Novice", "Expert"]);
+}
+
+/// Ranks equal a brute-force count after ratings are added and moved, across bucket boundaries,
+/// with ties, negative and large ratings.
+pub async fn ranks_stay_exact_as_ratings_move(store: &TestStore) {
+    let f = &store.facts;
+    let mut ratings: std::collections::BTreeMap<String, f64> = Default::default();
+    let values = [
+        1500.0, 1499.999, 1600.0, 1550.0, 1500.0, 99.5, 100.0, -250.0, 2_000_000.0, 1599.99, 1500.01,
+        0.0, 1500.0, 1700.0,
+    ];
+    for (i, rating) in values.iter().enumerate() {
+        let id = format!("r{i}");
+        f.rate(&user(&id), "chess", *rating).await.unwrap();
+        ratings.insert(id, *rating);
+    }
+    // Move some ratings, within a bucket and across buckets, up and down.
+    for (id, rating) in [("r0", 1650.0), ("r3", 1551.0), ("r8", 10.0), ("r6", 1500.0), ("r0", 1499.0)] {
+        f.rate(&user(id), "chess", rating).await.unwrap();
+        ratings.insert(id.to_owned(), rating);
+    }
+    // Another domain must not count.
+    f.rate(&user("other"), "go", 5000.0).await.unwrap();
+    for (id, rating) in &ratings {
+        let expected = ratings.values().filter(|r| *r > rating).count() as u64;
+        let top = store.facts.inputs(&user(id)).await.unwrap().top.unwrap();
+        assert_eq!(top.rated_higher, expected, "{id} at {rating}");
+    }
 }
 
 /// Facts can be recorded and read for a user who has no details.

@@ -46,11 +46,16 @@ fn figure_columns(d: &str) -> String {
 }
 
 /// The join giving the top domain (highest rating, ties to the first name, as the domain's
-/// `figures::top_domain`) and the users rated strictly higher in it.
+/// `figures::top_domain`) and the users rated strictly higher in it: the 100-point buckets above
+/// the user's (kept by a trigger, see the second migration) plus the higher ratings inside the
+/// user's own bucket.
 fn top_domain_join(d: &str) -> String {
     format!(
         "LEFT JOIN LATERAL (SELECT r.domain, r.rating, \
-             (SELECT count(*) FROM domain_ratings o WHERE o.domain = r.domain AND o.rating > r.rating) AS higher \
+             ((SELECT coalesce(sum(b.users), 0) FROM domain_rating_buckets b \
+                WHERE b.domain = r.domain AND b.bucket > floor(r.rating / 100))::bigint \
+              + (SELECT count(*) FROM domain_ratings o WHERE o.domain = r.domain \
+                 AND floor(o.rating / 100) = floor(r.rating / 100) AND o.rating > r.rating)) AS higher \
            FROM domain_ratings r WHERE r.user_id = {d}.user_id \
            ORDER BY r.rating DESC, r.domain COLLATE \"C\" LIMIT 1) top ON true"
     )
