@@ -379,8 +379,20 @@ pub async fn ranks_stay_exact_as_ratings_move(store: &TestStore) {
     let f = &store.facts;
     let mut ratings: std::collections::BTreeMap<String, f64> = Default::default();
     let values = [
-        1500.0, 1499.999, 1600.0, 1550.0, 1500.0, 99.5, 100.0, -250.0, 2_000_000.0, 1599.99, 1500.01,
-        0.0, 1500.0, 1700.0,
+        1500.0,
+        1499.999,
+        1600.0,
+        1550.0,
+        1500.0,
+        99.5,
+        100.0,
+        -250.0,
+        2_000_000.0,
+        1599.99,
+        1500.01,
+        0.0,
+        1500.0,
+        1700.0,
     ];
     for (i, rating) in values.iter().enumerate() {
         let id = format!("r{i}");
@@ -388,7 +400,13 @@ pub async fn ranks_stay_exact_as_ratings_move(store: &TestStore) {
         ratings.insert(id, *rating);
     }
     // Move some ratings, within a bucket and across buckets, up and down.
-    for (id, rating) in [("r0", 1650.0), ("r3", 1551.0), ("r8", 10.0), ("r6", 1500.0), ("r0", 1499.0)] {
+    for (id, rating) in [
+        ("r0", 1650.0),
+        ("r3", 1551.0),
+        ("r8", 10.0),
+        ("r6", 1500.0),
+        ("r0", 1499.0),
+    ] {
         f.rate(&user(id), "chess", rating).await.unwrap();
         ratings.insert(id.to_owned(), rating);
     }

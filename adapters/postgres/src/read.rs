@@ -61,36 +61,53 @@ fn top_domain_join(d: &str) -> String {
     )
 }
 
-/// `SELECT` of a whole profile from `source` (the table, or a CTE returning its rows) for `$1`.
+/// `SELECT` of a whole profile from `source` (the table, or a CTE returning its rows) for `$1`:
+/// the row (with its cached list entries), the figure inputs and the top domain.
 fn profile_select(source: &str) -> String {
-    let mut columns = vec!["d.user_id".to_owned(), "d.version".to_owned()];
+    let mut columns = vec![
+        "d.user_id".to_owned(),
+        "d.version".to_owned(),
+        "d.list_entries".to_owned(),
+    ];
     columns.extend(
         Field::ALL
             .into_iter()
             .filter(|f| !f.is_list())
             .map(|f| format!("d.{}", f.name())),
     );
-    let mut joins = Vec::new();
-    for field in LISTS {
-        let (link, catalogue) = list_tables(field);
-        let alias = field.name();
-        columns.push(format!("{alias}.ids AS {alias}_ids"));
-        columns.push(format!("{alias}.names AS {alias}_names"));
-        columns.push(format!("{alias}.descriptions AS {alias}_descriptions"));
-        joins.push(format!(
-            "LEFT JOIN LATERAL (SELECT array_agg(c.id ORDER BY l.position) AS ids, \
-               array_agg(c.name ORDER BY l.position) AS names, \
-               array_agg(c.description ORDER BY l.position) AS descriptions \
-             FROM {link} l JOIN {catalogue} c ON c.id = l.entry_id WHERE l.user_id = d.user_id) {alias} ON true"
-        ));
-    }
     columns.push(figure_columns("d"));
     format!(
-        "SELECT {} FROM {source} d {} {} WHERE d.user_id = $1",
+        "SELECT {} FROM {source} d {} WHERE d.user_id = $1",
         columns.join(", "),
-        joins.join(" "),
         top_domain_join("d"),
     )
+}
+
+/// The statement that rebuilds a user's cached list entries from the link tables.
+pub(crate) const REFRESH_LIST_ENTRIES: &str =
+    "UPDATE user_details SET list_entries = user_list_entries($1) WHERE user_id = $1";
+
+/// The cached list entries of a row: `[id, name, description]` triples per list.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ListEntries {
+    #[serde(default)]
+    skills: Vec<(i64, String, Option<String>)>,
+    #[serde(default)]
+    investment_interests: Vec<(i64, String, Option<String>)>,
+    #[serde(default)]
+    technical_interests: Vec<(i64, String, Option<String>)>,
+    #[serde(default)]
+    focus_area: Vec<(i64, String, Option<String>)>,
+}
+
+fn entries(list: Vec<(i64, String, Option<String>)>) -> Vec<CatalogueEntry> {
+    list.into_iter()
+        .map(|(id, name, description)| CatalogueEntry {
+            id,
+            name,
+            description,
+        })
+        .collect()
 }
 
 /// The profile of `$1` from the table.
@@ -148,26 +165,14 @@ fn count(n: i64) -> u64 {
 pub(crate) fn profile(row: &PgRow, today: NaiveDate) -> Result<UserProfile, Cause> {
     let user_id = UserId::parse(row.try_get::<String, _>("user_id")?)?;
     let version = Version::new(row.try_get("version")?);
-    let mut entries: Vec<Vec<CatalogueEntry>> = Vec::with_capacity(4);
-    for field in LISTS {
-        let name = field.name();
-        let ids: Option<Vec<i64>> = row.try_get(format!("{name}_ids").as_str())?;
-        let names: Option<Vec<String>> = row.try_get(format!("{name}_names").as_str())?;
-        let descriptions: Option<Vec<Option<String>>> =
-            row.try_get(format!("{name}_descriptions").as_str())?;
-        entries.push(
-            ids.unwrap_or_default()
-                .into_iter()
-                .zip(names.unwrap_or_default())
-                .zip(descriptions.unwrap_or_default())
-                .map(|((id, name), description)| CatalogueEntry {
-                    id,
-                    name,
-                    description,
-                })
-                .collect(),
-        );
-    }
+    let cached: Json<ListEntries> = row.try_get("list_entries")?;
+    let cached = cached.0;
+    let entries: Vec<Vec<CatalogueEntry>> = vec![
+        self::entries(cached.skills),
+        self::entries(cached.investment_interests),
+        self::entries(cached.technical_interests),
+        self::entries(cached.focus_area),
+    ];
     let mut decode_error: Option<sqlx::Error> = None;
     let detail = UserDetail::restore(user_id, version, |field| {
         let list_index = LISTS.iter().position(|f| *f == field);

@@ -88,7 +88,7 @@ async fn catalogue_ids(
 const CATALOGUES: [&str; 3] = ["developer_skills", "investment_interests", "tags"];
 
 /// Replaces the user's lists among `fields`: resolves every name first, catalogue by catalogue in
-/// [`CATALOGUES`] order, then rewrites each list's links.
+/// [`CATALOGUES`] order, then rewrites each list's links, then the row's cached list entries.
 async fn replace_lists(
     conn: &mut PgConnection,
     detail: &UserDetail,
@@ -101,6 +101,9 @@ async fn replace_lists(
             _ => None,
         })
         .collect();
+    if lists.is_empty() {
+        return Ok(());
+    }
     let mut ids: HashMap<(&str, String), i64> = HashMap::new();
     for catalogue in CATALOGUES {
         let mut names: Vec<&CatalogueName> = Vec::new();
@@ -129,6 +132,10 @@ async fn replace_lists(
             .ok_or(sqlx::Error::RowNotFound)?;
         replace_links(conn, link, &detail.user_id, &entry_ids).await?;
     }
+    sqlx::query(read::REFRESH_LIST_ENTRIES)
+        .bind(detail.user_id.as_str())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
