@@ -141,6 +141,28 @@ impl Metrics {
     }
 }
 
+/// The metrics label of a path: the route it belongs to, without its trailing slash, or
+/// `unmatched`, so that the label set stays small whatever paths clients send. (actix's
+/// `match_pattern` would give the same, at the price of matching every route's regex again.)
+pub fn route_label(path: &str) -> &'static str {
+    const ROUTES: [&str; 6] = [
+        "/api/v1/iam/iamuserdetails/me",
+        "/api/v1/iam/iamuserdetails",
+        "/api/schema",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ];
+    let path = path.strip_suffix('/').unwrap_or(path);
+    if let Some(route) = ROUTES.into_iter().find(|r| *r == path) {
+        route
+    } else if path == "/api/docs" || path.starts_with("/api/docs/") {
+        "/api/docs"
+    } else {
+        "unmatched"
+    }
+}
+
 /// A request id the client sent, if it is usable: 1 to 128 visible ASCII characters.
 fn usable(value: &HeaderValue) -> Option<&str> {
     let s = value.to_str().ok()?;
@@ -171,10 +193,7 @@ pub async fn observe(
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method);
     let mut res = next.call(req).instrument(span.clone()).await?;
-    let route = res.request().match_pattern().map_or_else(
-        || "unmatched".to_owned(),
-        |p| p.trim_end_matches('/').to_owned(),
-    );
+    let route = route_label(res.request().path());
     let status = res.status().as_u16();
     let elapsed = start.elapsed();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -190,7 +209,7 @@ pub async fn observe(
     if let Some(state) = state {
         state
             .metrics
-            .record(&route, &method, status, elapsed.as_secs_f64());
+            .record(route, &method, status, elapsed.as_secs_f64());
     }
     Ok(res)
 }
@@ -213,6 +232,20 @@ mod tests {
         assert!(text.contains("le=\"0.0025\"} 1"));
         assert!(text.contains("le=\"+Inf\"} 2"));
         assert!(text.contains("db_pool_connections{state=\"idle\"} 3"));
+    }
+
+    #[test]
+    fn routes_are_labelled_without_trailing_slash_and_unknown_paths_collapse() {
+        assert_eq!(
+            route_label("/api/v1/iam/iamuserdetails/me/"),
+            "/api/v1/iam/iamuserdetails/me"
+        );
+        assert_eq!(
+            route_label("/api/v1/iam/iamuserdetails"),
+            "/api/v1/iam/iamuserdetails"
+        );
+        assert_eq!(route_label("/api/docs/swagger-ui.css"), "/api/docs");
+        assert_eq!(route_label("/wp-admin/x"), "unmatched");
     }
 
     #[test]
