@@ -47,7 +47,7 @@ pub struct TestStore {
 
 enum Cleanup {
     Postgres {
-        pool: sqlx::PgPool,
+        pool: iam_postgres::pool::Pool,
         database: String,
     },
     Sqlite {

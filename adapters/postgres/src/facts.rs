@@ -27,7 +27,9 @@ impl PgStore {
         &self,
         query: Query<'_, Postgres, PgArguments>,
     ) -> Result<(), FigureFactsError> {
-        query.execute(&self.pool).await.map_err(error)?;
+        let mut conn = self.pool.acquire().await.map_err(error)?;
+        query.execute(&mut *conn).await.map_err(error)?;
+        conn.release();
         Ok(())
     }
 }
@@ -83,11 +85,13 @@ impl FigureFacts for PgStore {
     }
 
     async fn inputs(&self, user: &UserId) -> Result<FigureInputs, FigureFactsError> {
+        let mut conn = self.pool.acquire().await.map_err(error)?;
         let row = sqlx::query(&SELECT_FIGURES)
             .bind(user.as_str())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(error)?;
+        conn.release();
         figure_inputs(&row).map_err(error)
     }
 }

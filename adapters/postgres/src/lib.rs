@@ -16,13 +16,15 @@
 
 mod errors;
 mod facts;
+pub mod pool;
 mod read;
 mod write;
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+
+use crate::pool::Pool;
 
 pub use errors::is_unavailable;
 
@@ -50,7 +52,7 @@ impl Default for PoolSettings {
 /// The user-details store on PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pool: Pool,
 }
 
 impl PgStore {
@@ -61,19 +63,9 @@ impl PgStore {
     /// When `url` is not a valid PostgreSQL URL.
     pub fn connect_lazy(url: &str, settings: &PoolSettings) -> Result<Self, sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
-        // No ping before each acquire: sqlx already pings every connection when it returns to the
-        // pool and drops the broken ones, so a second round trip per request buys nothing.
-        let pool = PgPoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
-            .test_before_acquire(false)
-            .connect_lazy_with(options.application_name("iam-user-details"));
+        let options = options.application_name("iam-user-details");
+        let pool = Pool::new(options, settings.max_connections, settings.acquire_timeout);
         Ok(Self { pool })
-    }
-
-    /// Wraps an existing pool.
-    pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
     }
 
     /// Applies the pending migrations.
@@ -81,11 +73,14 @@ impl PgStore {
     /// # Errors
     /// When the database cannot be reached or a migration fails.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        MIGRATOR.run(&self.pool).await
+        let mut lease = self.pool.acquire().await?;
+        MIGRATOR.run(&mut *lease).await?;
+        lease.release();
+        Ok(())
     }
 
     /// The pool, for metrics and shutdown.
-    pub fn pool(&self) -> &PgPool {
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 }

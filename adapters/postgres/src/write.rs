@@ -13,7 +13,7 @@ use iam_ports::{
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::types::Json;
-use sqlx::{PgConnection, Postgres, Row};
+use sqlx::{Connection, PgConnection, Postgres, Row};
 
 use crate::errors::{classify, constraint};
 use crate::read::{self, list_tables, SELECT_PROFILE};
@@ -227,16 +227,18 @@ impl PgStore {
         let sql = format!("WITH u AS ({update}) {}", read::select_profile_from("u"));
         let query = bound(&sql, detail, &scalars, expected);
         let mut conn = self.pool.acquire().await.map_err(update_error)?;
-        match query
+        let row = query
             .fetch_optional(&mut *conn)
             .await
-            .map_err(update_error)?
-        {
+            .map_err(update_error)?;
+        let outcome = match row {
             Some(row) => read::profile(&row, today).map_err(RepoUpdateError::Unexpected),
             None => Err(missed(&mut conn, &detail.user_id)
                 .await
                 .map_err(update_error)?),
-        }
+        };
+        conn.release();
+        outcome
     }
 
     /// An update with lists: one transaction.
@@ -249,7 +251,8 @@ impl PgStore {
     ) -> Result<UserProfile, RepoUpdateError> {
         let (sql, scalars) = update_statement(changed, "RETURNING version");
         let query = bound(&sql, detail, &scalars, expected);
-        let mut tx = self.pool.begin().await.map_err(update_error)?;
+        let mut conn = self.pool.acquire().await.map_err(update_error)?;
+        let mut tx = conn.begin().await.map_err(update_error)?;
         if query
             .fetch_optional(&mut *tx)
             .await
@@ -259,6 +262,8 @@ impl PgStore {
             let error = missed(&mut tx, &detail.user_id)
                 .await
                 .map_err(update_error)?;
+            tx.rollback().await.map_err(update_error)?;
+            conn.release();
             return Err(error);
         }
         replace_lists(&mut tx, detail, changed.iter().copied())
@@ -270,6 +275,7 @@ impl PgStore {
             .await
             .map_err(update_error)?;
         tx.commit().await.map_err(update_error)?;
+        conn.release();
         read::profile(&row, today).map_err(RepoUpdateError::Unexpected)
     }
 }
@@ -278,13 +284,16 @@ impl PgStore {
 impl UserDetailsRepository for PgStore {
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find(&self, user: &UserId, today: NaiveDate) -> Result<UserProfile, RepoFindError> {
+        let error = |e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected);
+        let mut conn = self.pool.acquire().await.map_err(error)?;
         let row = sqlx::query(&SELECT_PROFILE)
             .bind(user.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *conn)
             .await
-            .map_err(|e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected))?
-            .ok_or(RepoFindError::NotFound)?;
-        read::profile(&row, today).map_err(RepoFindError::Unexpected)
+            .map_err(error)?;
+        conn.release();
+        read::profile(&row.ok_or(RepoFindError::NotFound)?, today)
+            .map_err(RepoFindError::Unexpected)
     }
 
     #[tracing::instrument(skip_all, fields(user = %detail.user_id), err(level = "debug"))]
@@ -314,7 +323,8 @@ impl UserDetailsRepository for PgStore {
         for field in &scalars {
             query = bind(query, detail.column(*field));
         }
-        let mut tx = self.pool.begin().await.map_err(error)?;
+        let mut conn = self.pool.acquire().await.map_err(error)?;
+        let mut tx = conn.begin().await.map_err(error)?;
         query.execute(&mut *tx).await.map_err(error)?;
         let nonempty = read::LISTS
             .into_iter()
@@ -328,6 +338,7 @@ impl UserDetailsRepository for PgStore {
             .await
             .map_err(error)?;
         tx.commit().await.map_err(error)?;
+        conn.release();
         read::profile(&row, today).map_err(RepoInsertError::Unexpected)
     }
 
@@ -365,16 +376,21 @@ impl UserDetailsRepository for PgStore {
         .map_err(error)?
         .rows_affected();
         if deleted == 1 {
+            conn.release();
             return Ok(());
         }
-        match missed(&mut conn, user).await.map_err(error)? {
+        let missed = missed(&mut conn, user).await.map_err(error)?;
+        conn.release();
+        match missed {
             RepoUpdateError::VersionMismatch => Err(RepoDeleteError::VersionMismatch),
             _ => Err(RepoDeleteError::NotFound),
         }
     }
 
     async fn ping(&self) -> Result<(), Cause> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("SELECT 1").execute(&mut *conn).await?;
+        conn.release();
         Ok(())
     }
 }
