@@ -21,53 +21,67 @@ type Result<T> = std::result::Result<T, ApiError>;
 
 const ME_METHODS: &str = "GET, PUT, PATCH, DELETE";
 
-/// Registers every route and the shared state on an actix app.
+/// Both spellings of a path: without and with its trailing slash.
+fn both(path: &str) -> [String; 2] {
+    let bare = path.trim_end_matches('/');
+    [bare.to_owned(), format!("{bare}/")]
+}
+
+/// Registers every route and the shared state on an actix app. Each spelling of a path is its own
+/// resource: a resource with several patterns is matched with a regex set, a single static
+/// pattern by plain comparison.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        let both = |path: &'static str| {
-            [
-                path.trim_end_matches('/').to_owned(),
-                format!("{}/", path.trim_end_matches('/')),
-            ]
-        };
-        cfg.app_data(web::Data::new(state))
-            .service(
-                web::resource(both(ME))
+        cfg.app_data(web::Data::new(state));
+        for path in both(ME) {
+            cfg.service(
+                web::resource(path)
                     .route(web::get().to(get_me))
                     .route(web::put().to(put_me))
                     .route(web::patch().to(patch_me))
                     .route(web::delete().to(delete_me))
                     .default_service(web::to(me_other_method)),
-            )
-            .service(
-                web::resource(both(CREATE))
+            );
+        }
+        for path in both(CREATE) {
+            cfg.service(
+                web::resource(path)
                     .route(web::post().to(create))
                     .default_service(web::to(create_other_method)),
-            )
-            .service(
-                web::resource(both("/api/schema"))
+            );
+        }
+        for path in both("/api/schema") {
+            cfg.service(
+                web::resource(path)
                     .route(web::get().to(schema))
                     .default_service(web::to(get_only)),
-            )
-            .service(
-                web::resource(both("/healthz"))
+            );
+        }
+        for path in both("/healthz") {
+            cfg.service(
+                web::resource(path)
                     .route(web::get().to(healthz))
                     .default_service(web::to(get_only)),
-            )
-            .service(
-                web::resource(both("/readyz"))
+            );
+        }
+        for path in both("/readyz") {
+            cfg.service(
+                web::resource(path)
                     .route(web::get().to(readyz))
                     .default_service(web::to(get_only)),
-            )
-            .service(
-                web::resource(both("/metrics"))
+            );
+        }
+        for path in both("/metrics") {
+            cfg.service(
+                web::resource(path)
                     .route(web::get().to(metrics))
                     .default_service(web::to(get_only)),
-            )
-            .service(
-                SwaggerUi::new("/api/docs/{_:.*}").url("/api/docs/openapi.json", OPENAPI.clone()),
-            )
-            .default_service(web::to(no_route));
+            );
+        }
+        cfg.service(
+            SwaggerUi::new("/api/docs/{_:.*}").url("/api/docs/openapi.json", OPENAPI.clone()),
+        )
+        .default_service(web::to(no_route));
     }
 }
 
