@@ -81,6 +81,13 @@ pub trait UserDetailsRepository: Send + Sync {
     /// `NotFound` when the user has no details; `Unavailable` when storage cannot be reached.
     async fn find(&self, user: &UserId, today: NaiveDate) -> Result<UserProfile, RepoFindError>;
 
+    /// Reads a user's details alone (no catalogue entries, no figures): what a write merges into.
+    /// Cheaper than [`find`](Self::find).
+    ///
+    /// # Errors
+    /// `NotFound` when the user has no details; `Unavailable` when storage cannot be reached.
+    async fn find_detail(&self, user: &UserId) -> Result<UserDetail, RepoFindError>;
+
     /// Stores new details (their version is `detail.version`), adding new catalogue names, and
     /// returns the profile as stored.
     ///

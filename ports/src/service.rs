@@ -73,27 +73,35 @@ impl Service {
             }
             let current = self
                 .repository
-                .find(user, options.today)
+                .find_detail(user)
                 .await
                 .map_err(|e| match e {
                     RepoFindError::NotFound => UpdateError::NotFound,
                     RepoFindError::Unavailable(c) => UpdateError::Unavailable(c),
                     RepoFindError::Unexpected(c) => UpdateError::Unexpected(c),
                 })?;
-            if expected.is_some_and(|v| v != current.detail.version) {
+            if expected.is_some_and(|v| v != current.version) {
                 return Err(UpdateError::VersionMismatch);
             }
             let patch = parsed
                 .as_ref()
                 .map_err(|e| UpdateError::Invalid(e.clone()))?;
             let applied = current
-                .detail
                 .apply(patch, request.json_mode)
                 .map_err(UpdateError::Invalid)?;
             if applied.is_unchanged() {
-                return Ok(current);
+                // Nothing to write: answer with the whole profile as it stands.
+                return self
+                    .repository
+                    .find(user, options.today)
+                    .await
+                    .map_err(|e| match e {
+                        RepoFindError::NotFound => UpdateError::NotFound,
+                        RepoFindError::Unavailable(c) => UpdateError::Unavailable(c),
+                        RepoFindError::Unexpected(c) => UpdateError::Unexpected(c),
+                    });
             }
-            let guard = expected.or(needs_base.then_some(current.detail.version));
+            let guard = expected.or(needs_base.then_some(current.version));
             match self
                 .repository
                 .update(&applied.detail, &applied.changed, guard, options.today)

@@ -24,6 +24,7 @@ macro_rules! contract_suite {
             create_then_find_returns_what_was_stored,
             a_second_create_is_already_exists,
             find_of_an_unknown_user_is_not_found,
+            find_detail_reads_the_details_alone,
             every_field_kind_round_trips,
             update_writes_only_the_changed_fields,
             lists_keep_order_and_share_catalogue_ids,
@@ -146,6 +147,24 @@ pub async fn find_of_an_unknown_user_is_not_found(store: &TestStore) {
     let err = store
         .repository
         .find(&user("nobody"), today())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RepoFindError::NotFound), "{err:?}");
+}
+
+/// `find_detail` gives the same details as `find`, without the rest; not found without a row.
+pub async fn find_detail_reads_the_details_alone(store: &TestStore) {
+    let created = create(
+        store,
+        "u",
+        json!({"user_type": "d", "bio": "b", "skills": ["Rust", "Go"], "focus_area": ["AI"], "address": {"a": 1}}),
+    )
+    .await;
+    let detail = store.repository.find_detail(&user("u")).await.unwrap();
+    assert_eq!(detail, created.detail);
+    let err = store
+        .repository
+        .find_detail(&user("nobody"))
         .await
         .unwrap_err();
     assert!(matches!(err, RepoFindError::NotFound), "{err:?}");

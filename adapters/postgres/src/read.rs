@@ -163,6 +163,36 @@ fn count(n: i64) -> u64 {
 
 /// Decodes a row of [`SELECT_PROFILE`] into a profile with figures as of `today`.
 pub(crate) fn profile(row: &PgRow, today: NaiveDate) -> Result<UserProfile, Cause> {
+    let (detail, entries) = detail(row)?;
+    let figures = Figures::compute(&figure_inputs(row)?, today);
+    let mut entries = entries.into_iter();
+    let mut next = || entries.next().unwrap_or_default();
+    Ok(UserProfile {
+        detail,
+        skills: next(),
+        investment_interests: next(),
+        technical_interests: next(),
+        focus_area: next(),
+        figures,
+    })
+}
+
+/// The details of `$1` alone: the row without figures, for writes to merge into.
+pub(crate) static SELECT_DETAIL: LazyLock<String> = LazyLock::new(|| {
+    let columns: Vec<String> = Field::ALL
+        .into_iter()
+        .filter(|f| !f.is_list())
+        .map(|f| f.name().to_owned())
+        .collect();
+    format!(
+        "SELECT user_id, version, list_entries, {} FROM user_details WHERE user_id = $1",
+        columns.join(", ")
+    )
+});
+
+/// Decodes the details of a row holding the `user_details` columns and `list_entries`, with the
+/// lists' catalogue entries in list order.
+pub(crate) fn detail(row: &PgRow) -> Result<(UserDetail, Vec<Vec<CatalogueEntry>>), Cause> {
     let user_id = UserId::parse(row.try_get::<String, _>("user_id")?)?;
     let version = Version::new(row.try_get("version")?);
     let cached: Json<ListEntries> = row.try_get("list_entries")?;
@@ -201,16 +231,5 @@ pub(crate) fn profile(row: &PgRow, today: NaiveDate) -> Result<UserProfile, Caus
     if let Some(e) = decode_error {
         return Err(Box::new(e));
     }
-    let detail = detail?;
-    let figures = Figures::compute(&figure_inputs(row)?, today);
-    let mut entries = entries.into_iter();
-    let mut next = || entries.next().unwrap_or_default();
-    Ok(UserProfile {
-        detail,
-        skills: next(),
-        investment_interests: next(),
-        technical_interests: next(),
-        focus_area: next(),
-        figures,
-    })
+    Ok((detail?, entries))
 }

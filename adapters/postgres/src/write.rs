@@ -296,6 +296,22 @@ impl UserDetailsRepository for PgStore {
             .map_err(RepoFindError::Unexpected)
     }
 
+    #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
+    async fn find_detail(&self, user: &UserId) -> Result<UserDetail, RepoFindError> {
+        let error = |e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected);
+        let mut conn = self.pool.acquire().await.map_err(error)?;
+        let row = sqlx::query(&read::SELECT_DETAIL)
+            .bind(user.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(error)?;
+        conn.release();
+        let row = row.ok_or(RepoFindError::NotFound)?;
+        read::detail(&row)
+            .map(|(detail, _)| detail)
+            .map_err(RepoFindError::Unexpected)
+    }
+
     #[tracing::instrument(skip_all, fields(user = %detail.user_id), err(level = "debug"))]
     async fn insert(
         &self,

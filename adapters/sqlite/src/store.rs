@@ -168,6 +168,27 @@ async fn read_profile(
     user: &UserId,
     today: NaiveDate,
 ) -> Result<Option<UserProfile>, Cause> {
+    let Some((detail, lists)) = read_detail(conn, user).await? else {
+        return Ok(None);
+    };
+    let figures = Figures::compute(&figure_inputs(conn, user.as_str()).await?, today);
+    let mut lists = lists.into_iter();
+    let mut next = || lists.next().unwrap_or_default();
+    Ok(Some(UserProfile {
+        detail,
+        skills: next(),
+        investment_interests: next(),
+        technical_interests: next(),
+        focus_area: next(),
+        figures,
+    }))
+}
+
+/// Reads a user's details and the catalogue entries of the four lists; `None` without details.
+async fn read_detail(
+    conn: &mut SqliteConnection,
+    user: &UserId,
+) -> Result<Option<(UserDetail, Vec<Vec<CatalogueEntry>>)>, Cause> {
     let Some(row) = sqlx::query("SELECT * FROM user_details WHERE user_id = ?1")
         .bind(user.as_str())
         .fetch_optional(&mut *conn)
@@ -213,17 +234,7 @@ async fn read_profile(
             .map(|(_, v)| v.clone())
             .unwrap_or(StoredValue::Text(None))
     })?;
-    let figures = Figures::compute(&figure_inputs(conn, user.as_str()).await?, today);
-    let mut lists = lists.into_iter();
-    let mut next = || lists.next().unwrap_or_default();
-    Ok(Some(UserProfile {
-        detail,
-        skills: next(),
-        investment_interests: next(),
-        technical_interests: next(),
-        focus_area: next(),
-        figures,
-    }))
+    Ok(Some((detail, lists)))
 }
 
 /// Replaces a user's list, adding new catalogue names. Runs inside the write transaction, which
@@ -284,6 +295,17 @@ impl UserDetailsRepository for SqliteStore {
             .ok_or(RepoFindError::NotFound)?;
         tx.commit().await.map_err(error)?;
         Ok(profile)
+    }
+
+    #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
+    async fn find_detail(&self, user: &UserId) -> Result<UserDetail, RepoFindError> {
+        let error = |e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected);
+        let mut conn = self.readers.acquire().await.map_err(error)?;
+        read_detail(&mut conn, user)
+            .await
+            .map_err(RepoFindError::Unexpected)?
+            .map(|(detail, _)| detail)
+            .ok_or(RepoFindError::NotFound)
     }
 
     #[tracing::instrument(skip_all, fields(user = %detail.user_id), err(level = "debug"))]

@@ -159,7 +159,8 @@ async fn create_maps_every_repository_error() {
 #[tokio::test]
 async fn a_patch_writes_only_the_fields_that_changed() {
     let mut repo = MockUserDetailsRepository::new();
-    repo.expect_find().returning(|_, _| Ok(profile(5)));
+    repo.expect_find_detail()
+        .returning(|_| Ok(profile(5).detail));
     repo.expect_update()
         .withf(|d, changed, expected, _| {
             changed == [Field::Bio]
@@ -183,6 +184,10 @@ async fn a_patch_writes_only_the_fields_that_changed() {
 #[tokio::test]
 async fn a_patch_that_changes_nothing_writes_nothing() {
     let mut repo = MockUserDetailsRepository::new();
+    repo.expect_find_detail()
+        .times(1)
+        .returning(|_| Ok(profile(5).detail));
+    // Nothing to write: the whole profile is read to answer.
     repo.expect_find().times(1).returning(|_, _| Ok(profile(5)));
     let got = service(repo)
         .partial_update(
@@ -198,8 +203,8 @@ async fn a_patch_that_changes_nothing_writes_nothing() {
 #[tokio::test]
 async fn not_found_comes_before_validation() {
     let mut repo = MockUserDetailsRepository::new();
-    repo.expect_find()
-        .returning(|_, _| Err(RepoFindError::NotFound));
+    repo.expect_find_detail()
+        .returning(|_| Err(RepoFindError::NotFound));
     let err = service(repo)
         .update(&user(), WriteRequest::json(json!({"bio": 3})), None)
         .await
@@ -210,7 +215,8 @@ async fn not_found_comes_before_validation() {
 #[tokio::test]
 async fn put_requires_user_type() {
     let mut repo = MockUserDetailsRepository::new();
-    repo.expect_find().returning(|_, _| Ok(profile(5)));
+    repo.expect_find_detail()
+        .returning(|_| Ok(profile(5).detail));
     let err = service(repo)
         .update(&user(), WriteRequest::json(json!({"bio": "x"})), None)
         .await
@@ -229,7 +235,8 @@ async fn put_requires_user_type() {
 #[tokio::test]
 async fn a_stale_if_match_is_refused_before_writing() {
     let mut repo = MockUserDetailsRepository::new();
-    repo.expect_find().returning(|_, _| Ok(profile(5)));
+    repo.expect_find_detail()
+        .returning(|_| Ok(profile(5).detail));
     let err = service(repo)
         .partial_update(
             &user(),
@@ -244,7 +251,9 @@ async fn a_stale_if_match_is_refused_before_writing() {
 #[tokio::test]
 async fn if_match_guards_the_write_and_a_lost_race_is_not_retried() {
     let mut repo = MockUserDetailsRepository::new();
-    repo.expect_find().times(1).returning(|_, _| Ok(profile(5)));
+    repo.expect_find_detail()
+        .times(1)
+        .returning(|_| Ok(profile(5).detail));
     repo.expect_update()
         .with(always(), always(), eq(Some(Version::new(5))), always())
         .times(1)
@@ -264,9 +273,9 @@ async fn if_match_guards_the_write_and_a_lost_race_is_not_retried() {
 async fn a_merge_patch_is_guarded_by_the_version_read_and_retried_on_conflict() {
     let mut repo = MockUserDetailsRepository::new();
     let mut reads = 0;
-    repo.expect_find().times(2).returning(move |_, _| {
+    repo.expect_find_detail().times(2).returning(move |_| {
         reads += 1;
-        Ok(profile(4 + reads))
+        Ok(profile(4 + reads).detail)
     });
     let mut seq = mockall::Sequence::new();
     repo.expect_update()
@@ -301,7 +310,8 @@ async fn a_merge_patch_is_guarded_by_the_version_read_and_retried_on_conflict() 
 #[tokio::test]
 async fn endless_conflicts_give_up_as_unavailable() {
     let mut repo = MockUserDetailsRepository::new();
-    repo.expect_find().returning(|_, _| Ok(profile(5)));
+    repo.expect_find_detail()
+        .returning(|_| Ok(profile(5).detail));
     repo.expect_update()
         .times(MAX_ATTEMPTS as usize)
         .returning(|_, _, _, _| Err(RepoUpdateError::VersionMismatch));
@@ -335,7 +345,8 @@ async fn update_maps_every_repository_error() {
     ];
     for (make, check) in cases {
         let mut repo = MockUserDetailsRepository::new();
-        repo.expect_find().returning(|_, _| Ok(profile(5)));
+        repo.expect_find_detail()
+            .returning(|_| Ok(profile(5).detail));
         repo.expect_update()
             .returning(move |_, _, _, _| Err(make()));
         let err = service(repo)
@@ -355,8 +366,8 @@ async fn update_maps_every_repository_error() {
         }),
     ] {
         let mut repo = MockUserDetailsRepository::new();
-        repo.expect_find()
-            .returning(move |_, _| Err(make("down".into())));
+        repo.expect_find_detail()
+            .returning(move |_| Err(make("down".into())));
         let err = service(repo)
             .partial_update(&user(), WriteRequest::json(json!({"bio": "b"})), None)
             .await
@@ -368,11 +379,11 @@ async fn update_maps_every_repository_error() {
 #[tokio::test]
 async fn a_merged_document_over_the_limit_is_invalid() {
     let mut repo = MockUserDetailsRepository::new();
-    repo.expect_find().returning(|_, _| {
-        let mut p = profile(5);
-        p.detail.additional_data =
+    repo.expect_find_detail().returning(|_| {
+        let mut d = profile(5).detail;
+        d.additional_data =
             Some(iam_domain::values::JsonDocument::new(json!({"a": "x".repeat(9000)})).unwrap());
-        Ok(p)
+        Ok(d)
     });
     let request = WriteRequest {
         body: json!({"additional_data": {"b": "y".repeat(9000)}}),
