@@ -75,11 +75,7 @@ impl Service {
                 .repository
                 .find_detail(user)
                 .await
-                .map_err(|e| match e {
-                    RepoFindError::NotFound => UpdateError::NotFound,
-                    RepoFindError::Unavailable(c) => UpdateError::Unavailable(c),
-                    RepoFindError::Unexpected(c) => UpdateError::Unexpected(c),
-                })?;
+                .map_err(update_find_error)?;
             if expected.is_some_and(|v| v != current.version) {
                 return Err(UpdateError::VersionMismatch);
             }
@@ -95,11 +91,7 @@ impl Service {
                     .repository
                     .find(user, options.today)
                     .await
-                    .map_err(|e| match e {
-                        RepoFindError::NotFound => UpdateError::NotFound,
-                        RepoFindError::Unavailable(c) => UpdateError::Unavailable(c),
-                        RepoFindError::Unexpected(c) => UpdateError::Unexpected(c),
-                    });
+                    .map_err(update_find_error);
             }
             let guard = expected.or(needs_base.then_some(current.version));
             match self
@@ -119,6 +111,15 @@ impl Service {
         Err(UpdateError::Unavailable(
             format!("gave up after {MAX_ATTEMPTS} conflicting concurrent writes").into(),
         ))
+    }
+}
+
+/// A read's failure, during an update.
+fn update_find_error(e: RepoFindError) -> UpdateError {
+    match e {
+        RepoFindError::NotFound => UpdateError::NotFound,
+        RepoFindError::Unavailable(c) => UpdateError::Unavailable(c),
+        RepoFindError::Unexpected(c) => UpdateError::Unexpected(c),
     }
 }
 

@@ -139,6 +139,20 @@ async fn replace_lists(
     Ok(())
 }
 
+/// Inside a write transaction: replaces the lists among `fields`, then reads the whole profile as
+/// the transaction sees it.
+async fn lists_then_profile(
+    conn: &mut PgConnection,
+    detail: &UserDetail,
+    fields: impl Iterator<Item = Field>,
+) -> Result<sqlx::postgres::PgRow, sqlx::Error> {
+    replace_lists(conn, detail, fields).await?;
+    sqlx::query(&SELECT_PROFILE)
+        .bind(detail.user_id.as_str())
+        .fetch_one(&mut *conn)
+        .await
+}
+
 /// Replaces a user's links in `link`: upserts positions `0..n` and deletes the ones past the new
 /// end, in one statement.
 async fn replace_links(
@@ -266,12 +280,7 @@ impl PgStore {
             conn.release();
             return Err(error);
         }
-        replace_lists(&mut tx, detail, changed.iter().copied())
-            .await
-            .map_err(update_error)?;
-        let row = sqlx::query(&SELECT_PROFILE)
-            .bind(detail.user_id.as_str())
-            .fetch_one(&mut *tx)
+        let row = lists_then_profile(&mut tx, detail, changed.iter().copied())
             .await
             .map_err(update_error)?;
         tx.commit().await.map_err(update_error)?;
@@ -345,12 +354,7 @@ impl UserDetailsRepository for PgStore {
         let nonempty = read::LISTS
             .into_iter()
             .filter(|f| !matches!(detail.column(*f), Column::Names(n) if n.is_empty()));
-        replace_lists(&mut tx, detail, nonempty)
-            .await
-            .map_err(error)?;
-        let row = sqlx::query(&SELECT_PROFILE)
-            .bind(detail.user_id.as_str())
-            .fetch_one(&mut *tx)
+        let row = lists_then_profile(&mut tx, detail, nonempty)
             .await
             .map_err(error)?;
         tx.commit().await.map_err(error)?;
