@@ -108,17 +108,30 @@ impl UserDetail {
         }
     }
 
-    /// Rebuilds details from stored values, re-validating each; `value(field)` gives the stored
-    /// value of each writable field.
+    /// Rebuilds details from stored values, re-validating each. `value(field)` reads the stored
+    /// value of each writable field (once, in [`Field::ALL`] order) and may fail, as reading a
+    /// column can.
     ///
     /// # Errors
-    /// [`RestoreError`] naming the first field that breaks a rule or has the wrong kind of value.
-    pub fn restore(
+    /// The first error `value` returns, or a [`RestoreError`] (converted into `E`) naming the
+    /// first field that breaks a rule or has the wrong kind of value.
+    pub fn restore<E: From<RestoreError>>(
         user_id: UserId,
         version: Version,
-        mut value: impl FnMut(Field) -> StoredValue,
+        value: impl FnMut(Field) -> Result<StoredValue, E>,
+    ) -> Result<UserDetail, E> {
+        let values: Vec<StoredValue> = Field::ALL
+            .into_iter()
+            .map(value)
+            .collect::<Result<_, E>>()?;
+        Ok(Self::from_values(user_id, version, &values)?)
+    }
+
+    fn from_values(
+        user_id: UserId,
+        version: Version,
+        values: &[StoredValue],
     ) -> Result<UserDetail, RestoreError> {
-        let values: Vec<StoredValue> = Field::ALL.into_iter().map(&mut value).collect();
         let get = |field: Field| &values[field as usize];
         let wrong_kind = |field| RestoreError {
             field,
@@ -239,7 +252,7 @@ mod tests {
         )
         .unwrap();
         let restored = UserDetail::restore(detail.user_id.clone(), detail.version, |f| {
-            owned(detail.column(f))
+            Ok::<_, RestoreError>(owned(detail.column(f)))
         })
         .unwrap();
         assert_eq!(restored, detail);
@@ -252,9 +265,11 @@ mod tests {
             Version::new(1),
             UserType::parse("d").unwrap(),
         );
-        let err = UserDetail::restore(detail.user_id.clone(), detail.version, |f| match f {
-            Field::GithubUrl => StoredValue::Text(Some("not a url".into())),
-            f => owned(detail.column(f)),
+        let err = UserDetail::restore(detail.user_id.clone(), detail.version, |f| {
+            Ok::<_, RestoreError>(match f {
+                Field::GithubUrl => StoredValue::Text(Some("not a url".into())),
+                f => owned(detail.column(f)),
+            })
         })
         .unwrap_err();
         assert_eq!(err.field, Field::GithubUrl);

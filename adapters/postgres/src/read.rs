@@ -203,33 +203,24 @@ pub(crate) fn detail(row: &PgRow) -> Result<(UserDetail, Vec<Vec<CatalogueEntry>
         self::entries(cached.technical_interests),
         self::entries(cached.focus_area),
     ];
-    let mut decode_error: Option<sqlx::Error> = None;
-    let detail = UserDetail::restore(user_id, version, |field| {
-        let list_index = LISTS.iter().position(|f| *f == field);
-        let value = match field {
-            _ if list_index.is_some() => Ok(StoredValue::Names(
-                entries[list_index.unwrap_or_default()]
-                    .iter()
-                    .map(|e| e.name.clone())
-                    .collect(),
-            )),
-            Field::Dob => row.try_get(field.name()).map(StoredValue::Date),
-            Field::Address | Field::CompanyInfo | Field::AdditionalData => row
-                .try_get::<Option<Json<serde_json::Value>>, _>(field.name())
-                .map(|v| StoredValue::Json(v.map(|j| j.0))),
+    let detail = UserDetail::restore(user_id, version, |field| -> Result<StoredValue, Cause> {
+        if let Some(i) = LISTS.iter().position(|f| *f == field) {
+            return Ok(StoredValue::Names(
+                entries[i].iter().map(|e| e.name.clone()).collect(),
+            ));
+        }
+        Ok(match field {
+            Field::Dob => StoredValue::Date(row.try_get(field.name())?),
+            Field::Address | Field::CompanyInfo | Field::AdditionalData => StoredValue::Json(
+                row.try_get::<Option<Json<serde_json::Value>>, _>(field.name())?
+                    .map(|j| j.0),
+            ),
             Field::CommunicationPreferencesPhone
             | Field::CommunicationPreferencesEmail
             | Field::PlatformFeaturesEmails
-            | Field::ActivityBasedEmails => row.try_get(field.name()).map(StoredValue::Bool),
-            _ => row.try_get(field.name()).map(StoredValue::Text),
-        };
-        value.unwrap_or_else(|e| {
-            decode_error.get_or_insert(e);
-            StoredValue::Text(None)
+            | Field::ActivityBasedEmails => StoredValue::Bool(row.try_get(field.name())?),
+            _ => StoredValue::Text(row.try_get(field.name())?),
         })
-    });
-    if let Some(e) = decode_error {
-        return Err(Box::new(e));
-    }
-    Ok((detail?, entries))
+    })?;
+    Ok((detail, entries))
 }

@@ -218,22 +218,17 @@ async fn read_detail(
             .collect::<Result<_, _>>()?;
         lists.push(entries);
     }
-    let mut values = Vec::with_capacity(Field::ALL.len());
-    for field in Field::ALL {
-        let value = match LISTS.iter().position(|f| *f == field) {
-            Some(i) => StoredValue::Names(lists[i].iter().map(|e| e.name.clone()).collect()),
-            None => stored(&row, field)?,
-        };
-        values.push((field, value));
-    }
     let version = Version::new(row.try_get("version")?);
-    let detail = UserDetail::restore(user.clone(), version, |field| {
-        values
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, v)| v.clone())
-            .unwrap_or(StoredValue::Text(None))
-    })?;
+    let detail = UserDetail::restore(
+        user.clone(),
+        version,
+        |field| -> Result<StoredValue, Cause> {
+            Ok(match LISTS.iter().position(|f| *f == field) {
+                Some(i) => StoredValue::Names(lists[i].iter().map(|e| e.name.clone()).collect()),
+                None => stored(&row, field)?,
+            })
+        },
+    )?;
     Ok(Some((detail, lists)))
 }
 
