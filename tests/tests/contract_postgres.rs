@@ -44,3 +44,188 @@ async fn catalogue_edits_reach_the_cached_list_entries() {
     );
     store.cleanup().await;
 }
+
+/// The figures as the fact tables say, computed without the `user_figures` cache or the rank
+/// buckets: what the cache must always equal.
+async fn figures_from_facts(
+    conn: &mut sqlx::PgConnection,
+    user: &str,
+) -> iam_domain::figures::FigureInputs {
+    use iam_domain::figures::{DomainRating, FigureInputs, TopRating, UnlockedTitle};
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT (SELECT count(*) FROM follows WHERE followee_id = $1) AS followers, \
+                (SELECT count(*) FROM follows WHERE follower_id = $1) AS following, \
+                top.domain, top.rating, \
+                (SELECT count(*) FROM domain_ratings o \
+                 WHERE o.domain = top.domain AND o.rating > top.rating) AS higher, \
+                ARRAY(SELECT day FROM activity_days WHERE user_id = $1) AS days, \
+                ARRAY(SELECT day FROM streak_freeze_days WHERE user_id = $1) AS freezes, \
+                ARRAY(SELECT title FROM unlocked_titles WHERE user_id = $1) AS titles, \
+                ARRAY(SELECT unlocked_at FROM unlocked_titles WHERE user_id = $1) AS times \
+         FROM (SELECT 1) one LEFT JOIN LATERAL \
+              (SELECT domain, rating FROM domain_ratings WHERE user_id = $1 \
+               ORDER BY rating DESC, domain COLLATE \"C\" LIMIT 1) top ON true",
+    )
+    .bind(user)
+    .fetch_one(conn)
+    .await
+    .unwrap();
+    let domain: Option<String> = row.get("domain");
+    let titles: Vec<String> = row.get("titles");
+    let times: Vec<chrono::DateTime<chrono::Utc>> = row.get("times");
+    FigureInputs {
+        followers: row.get::<i64, _>("followers") as u64,
+        following: row.get::<i64, _>("following") as u64,
+        top: domain.map(|domain| TopRating {
+            rating: DomainRating {
+                domain,
+                rating: row.get("rating"),
+            },
+            rated_higher: row.get::<i64, _>("higher") as u64,
+        }),
+        activity_days: row.get("days"),
+        freeze_days: row.get("freezes"),
+        titles: titles
+            .into_iter()
+            .zip(times)
+            .map(|(title, unlocked_at)| UnlockedTitle { title, unlocked_at })
+            .collect(),
+    }
+}
+
+/// Inputs in one order, so that two sets of the same facts compare equal.
+fn normalized(mut inputs: iam_domain::figures::FigureInputs) -> iam_domain::figures::FigureInputs {
+    inputs.activity_days.sort();
+    inputs.freeze_days.sort();
+    inputs
+        .titles
+        .sort_by(|a, b| (a.unlocked_at, &a.title).cmp(&(b.unlocked_at, &b.title)));
+    inputs
+}
+
+/// The cached figures and rank buckets (fourth migration) equal a recomputation from the facts
+/// after concurrent recording through the port and after inserts, updates, deletes and truncates
+/// made directly in the fact tables.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cached_figures_follow_every_fact_write() {
+    use chrono::{Duration, NaiveDate, TimeZone, Utc};
+    use iam_domain::UserId;
+    use sqlx::Connection;
+    use std::sync::Arc;
+
+    let store = iam_tests::stores::postgres().await;
+    let users: Vec<UserId> = (0..12)
+        .map(|i| UserId::parse(format!("user-{i}")).unwrap())
+        .collect();
+    let users = Arc::new(users);
+    let day0 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+
+    // Eight writers at once: follows both ways, ratings that cross buckets, days and titles.
+    let mut tasks = Vec::new();
+    for w in 0..8u64 {
+        let facts = store.facts.clone();
+        let users = users.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut seed = w * 7919 + 13;
+            let mut next = |n: u64| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (seed >> 33) % n
+            };
+            for step in 0..40u64 {
+                let a = &users[next(12) as usize];
+                let b = &users[next(12) as usize];
+                if a != b {
+                    facts.follow(a, b).await.unwrap();
+                }
+                let domain = ["ml", "nlp", "vision"][next(3) as usize];
+                let rating = 1000.0 + next(400) as f64 + (step as f64) / 7.0;
+                facts.rate(a, domain, rating).await.unwrap();
+                let day = day0 + Duration::days(next(30) as i64);
+                facts.record_activity(b, day).await.unwrap();
+                if step % 5 == 0 {
+                    facts.record_freeze(a, day).await.unwrap();
+                    let at = Utc
+                        .timestamp_opt(1_700_000_000 + next(1000) as i64, 0)
+                        .unwrap();
+                    facts
+                        .unlock_title(b, &format!("Title {}", next(4)), at)
+                        .await
+                        .unwrap();
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+
+    let mut conn = sqlx::PgConnection::connect(&store.url).await.unwrap();
+    let check = |stage: &'static str| {
+        let store = &store;
+        let users = users.clone();
+        let url = store.url.clone();
+        async move {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            for user in users.iter() {
+                let cached = normalized(store.facts.inputs(user).await.unwrap());
+                let truth = normalized(figures_from_facts(&mut conn, user.as_str()).await);
+                assert_eq!(cached, truth, "{stage}: figures of {user:?}");
+            }
+            let wrong_buckets: i64 = sqlx::query_scalar(
+                "WITH truth AS (SELECT domain, bucket, users, coalesce(sum(users) OVER \
+                     (PARTITION BY domain ORDER BY bucket DESC \
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS above \
+                   FROM (SELECT domain, floor(rating / 10) AS bucket, count(*) AS users \
+                         FROM domain_ratings GROUP BY 1, 2) b) \
+                 SELECT count(*) FROM truth t FULL JOIN domain_rating_buckets b \
+                   USING (domain, bucket) \
+                 WHERE t.users IS DISTINCT FROM b.users OR t.above IS DISTINCT FROM b.above",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            assert_eq!(wrong_buckets, 0, "{stage}: rank buckets");
+            conn.close().await.unwrap();
+        }
+    };
+    check("after concurrent recording").await;
+
+    for statement in [
+        "DELETE FROM follows WHERE follower_id IN ('user-1', 'user-2')",
+        "UPDATE follows SET followee_id = 'user-11' WHERE followee_id = 'user-3' \
+         AND follower_id <> 'user-11' \
+         AND NOT EXISTS (SELECT 1 FROM follows g WHERE g.follower_id = follows.follower_id \
+                         AND g.followee_id = 'user-11')",
+        "UPDATE domain_ratings SET rating = rating + 55 WHERE user_id IN ('user-4', 'user-5')",
+        "UPDATE domain_ratings SET rating = rating - 3 WHERE domain = 'ml'",
+        "UPDATE domain_ratings SET domain = 'robotics' WHERE user_id = 'user-6' AND domain = 'nlp'",
+        "DELETE FROM domain_ratings WHERE user_id = 'user-7'",
+        "DELETE FROM activity_days WHERE day < '2026-01-10'",
+        "UPDATE activity_days SET user_id = 'user-0' WHERE user_id = 'user-8' \
+         AND day NOT IN (SELECT day FROM activity_days WHERE user_id = 'user-0')",
+        "DELETE FROM streak_freeze_days WHERE user_id = 'user-9'",
+        "UPDATE unlocked_titles SET unlocked_at = unlocked_at - interval '1 day' \
+         WHERE user_id = 'user-10'",
+    ] {
+        sqlx::query(statement).execute(&mut conn).await.unwrap();
+    }
+    check("after direct edits").await;
+
+    sqlx::query(
+        "TRUNCATE follows, domain_ratings, activity_days, streak_freeze_days, unlocked_titles",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    check("after truncation").await;
+    let buckets: i64 = sqlx::query_scalar("SELECT count(*) FROM domain_rating_buckets")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(buckets, 0);
+    conn.close().await.unwrap();
+    store.cleanup().await;
+}

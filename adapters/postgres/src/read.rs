@@ -30,36 +30,25 @@ pub(crate) const LISTS: [Field; 4] = [
     Field::FocusArea,
 ];
 
-/// The figure inputs of the user `{d}.user_id`, as select-list expressions.
-fn figure_columns(d: &str) -> String {
-    format!(
-        "(SELECT count(*) FROM follows f WHERE f.followee_id = {d}.user_id) AS followers, \
-         (SELECT count(*) FROM follows f WHERE f.follower_id = {d}.user_id) AS following, \
-         top.domain AS top_domain, top.rating AS top_rating, top.higher AS top_higher, \
-         ARRAY(SELECT a.day FROM activity_days a WHERE a.user_id = {d}.user_id) AS activity_days, \
-         ARRAY(SELECT z.day FROM streak_freeze_days z WHERE z.user_id = {d}.user_id) AS freeze_days, \
-         ARRAY(SELECT t.title FROM unlocked_titles t WHERE t.user_id = {d}.user_id \
-               ORDER BY t.unlocked_at, t.title COLLATE \"C\") AS titles, \
-         ARRAY(SELECT t.unlocked_at FROM unlocked_titles t WHERE t.user_id = {d}.user_id \
-               ORDER BY t.unlocked_at, t.title COLLATE \"C\") AS title_times"
-    )
-}
+/// The figure inputs of the user of `d`, as select-list expressions over [`FIGURES_JOIN`]: the
+/// cached figures row and the rank (see the fourth migration).
+const FIGURE_COLUMNS: &str = "coalesce(f.followers, 0) AS followers, \
+     coalesce(f.following, 0) AS following, \
+     f.top_domain, f.top_rating, \
+     coalesce(b.above, 0) + (SELECT count(*) FROM domain_ratings o WHERE o.domain = f.top_domain \
+                AND floor(o.rating / 10) = floor(f.top_rating / 10) \
+                AND o.rating > f.top_rating) AS top_higher, \
+     coalesce(f.activity_days, '{}') AS activity_days, \
+     coalesce(f.freeze_days, '{}') AS freeze_days, \
+     coalesce(f.titles, '{}') AS titles, \
+     coalesce(f.title_times, '{}') AS title_times";
 
-/// The join giving the top domain (highest rating, ties to the first name, as the domain's
-/// `figures::top_domain`) and the users rated strictly higher in it: the 100-point buckets above
-/// the user's (kept by a trigger, see the second migration) plus the higher ratings inside the
-/// user's own bucket.
-fn top_domain_join(d: &str) -> String {
-    format!(
-        "LEFT JOIN LATERAL (SELECT r.domain, r.rating, \
-             ((SELECT coalesce(sum(b.users), 0) FROM domain_rating_buckets b \
-                WHERE b.domain = r.domain AND b.bucket > floor(r.rating / 100))::bigint \
-              + (SELECT count(*) FROM domain_ratings o WHERE o.domain = r.domain \
-                 AND floor(o.rating / 100) = floor(r.rating / 100) AND o.rating > r.rating)) AS higher \
-           FROM domain_ratings r WHERE r.user_id = {d}.user_id \
-           ORDER BY r.rating DESC, r.domain COLLATE \"C\" LIMIT 1) top ON true"
-    )
-}
+/// The joins giving the cached figures of the user of `d` and the rating bucket of their top
+/// domain: `b.above` ratings lie in the domain's higher buckets, and the count in
+/// [`FIGURE_COLUMNS`] adds the higher ratings inside the user's own bucket.
+const FIGURES_JOIN: &str = "LEFT JOIN user_figures f ON f.user_id = d.user_id \
+     LEFT JOIN domain_rating_buckets b \
+       ON b.domain = f.top_domain AND b.bucket = floor(f.top_rating / 10)";
 
 /// `SELECT` of a whole profile from `source` (the table, or a CTE returning its rows) for `$1`:
 /// the row (with its cached list entries), the figure inputs and the top domain.
@@ -75,11 +64,10 @@ fn profile_select(source: &str) -> String {
             .filter(|f| !f.is_list())
             .map(|f| format!("d.{}", f.name())),
     );
-    columns.push(figure_columns("d"));
+    columns.push(FIGURE_COLUMNS.to_owned());
     format!(
-        "SELECT {} FROM {source} d {} WHERE d.user_id = $1",
+        "SELECT {} FROM {source} d {FIGURES_JOIN} WHERE d.user_id = $1",
         columns.join(", "),
-        top_domain_join("d"),
     )
 }
 
@@ -116,11 +104,7 @@ pub(crate) static SELECT_PROFILE: LazyLock<String> =
 
 /// The figure inputs of `$1`, whether or not the user has details.
 pub(crate) static SELECT_FIGURES: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT {} FROM (SELECT $1::text AS user_id) d {}",
-        figure_columns("d"),
-        top_domain_join("d")
-    )
+    format!("SELECT {FIGURE_COLUMNS} FROM (SELECT $1::text AS user_id) d {FIGURES_JOIN}")
 });
 
 /// The profile after an update of `user_details` written as `WITH u AS (UPDATE … RETURNING *)`.
@@ -128,7 +112,7 @@ pub(crate) fn select_profile_from(cte: &str) -> String {
     profile_select(cte)
 }
 
-/// Decodes the figure inputs of a row holding [`figure_columns`].
+/// Decodes the figure inputs of a row holding [`FIGURE_COLUMNS`].
 pub(crate) fn figure_inputs(row: &PgRow) -> Result<FigureInputs, sqlx::Error> {
     let top_domain: Option<String> = row.try_get("top_domain")?;
     let top = match top_domain {
