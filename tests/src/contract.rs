@@ -43,6 +43,8 @@ macro_rules! contract_suite {
             concurrent_new_catalogue_names_get_one_id,
             concurrent_patches_of_different_fields_all_survive,
             concurrent_merge_patches_of_one_document_all_survive,
+            many_users_read_and_written_at_once_each_get_their_own,
+            concurrent_guarded_updates_of_one_version_let_one_win,
             ping_answers
         );
     };
@@ -608,6 +610,112 @@ pub async fn concurrent_merge_patches_of_one_document_all_survive(store: &TestSt
         .into_value();
     for i in 0..12 {
         assert_eq!(doc[format!("k{i}")], json!(i), "{doc}");
+    }
+}
+
+/// Many users reading and writing at the same moment (the PostgreSQL store shares statements
+/// between such requests) each get their own profile back, with their own change, and every change
+/// is stored; a user asked for twice in one moment gets the same answer twice.
+pub async fn many_users_read_and_written_at_once_each_get_their_own(store: &TestStore) {
+    let ids: Vec<String> = (0..40).map(|i| format!("user-{i:02}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        create(
+            store,
+            id,
+            json!({"user_type": "d", "bio": format!("start {i}")}),
+        )
+        .await;
+    }
+    let service = service(store);
+    let mut tasks = Vec::new();
+    for round in 0..3 {
+        for (i, id) in ids.iter().enumerate() {
+            let service = service.clone();
+            let id = id.clone();
+            tasks.push(tokio::spawn(async move {
+                let user = user(&id);
+                let read = service.get(&user).await.unwrap();
+                assert_eq!(
+                    read.detail.user_id, user,
+                    "a read answered with another user"
+                );
+                let bio = format!("round {round} of {i}");
+                let body = json!({"bio": bio, "platform_features_emails": round % 2 == 0});
+                let written = service
+                    .partial_update(&user, WriteRequest::json(body), None)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    written.detail.user_id, user,
+                    "a write answered with another user"
+                );
+                assert_eq!(written.detail.bio.as_ref().unwrap().as_str(), bio);
+                (i, round, written.detail.version)
+            }));
+        }
+    }
+    let mut versions = std::collections::HashMap::new();
+    for task in tasks {
+        let (i, _round, version) = task.await.unwrap();
+        assert!(
+            versions
+                .entry(i)
+                .or_insert_with(Vec::new)
+                .iter()
+                .all(|v| *v != version),
+            "two writes of user {i} answered with one version"
+        );
+        versions.get_mut(&i).unwrap().push(version);
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let stored = find(store, id).await;
+        let bio = stored.detail.bio.unwrap();
+        assert!(
+            bio.as_str().ends_with(&format!(" of {i}")),
+            "{id}: {}",
+            bio.as_str()
+        );
+        assert_eq!(stored.detail.version.get(), 100 + 3, "{id}: three writes");
+    }
+}
+
+/// Updates that all expect one version, sent at once: exactly one applies, the others are told
+/// the version moved on, and the stored value is the winner's.
+pub async fn concurrent_guarded_updates_of_one_version_let_one_win(store: &TestStore) {
+    for id in ["a", "b", "c", "d"] {
+        create(store, id, json!({"user_type": "d"})).await;
+    }
+    let mut tasks = Vec::new();
+    for id in ["a", "b", "c", "d"] {
+        let current = store.repository.find_detail(&user(id)).await.unwrap();
+        for i in 0..8 {
+            let repository = store.repository.clone();
+            let (detail, changed) = patched(&current, json!({"bio": format!("{id} {i}")}));
+            let expected = current.version;
+            tasks.push(tokio::spawn(async move {
+                let outcome = repository
+                    .update(&detail, &changed, Some(expected), today())
+                    .await;
+                (detail.user_id.clone(), i, outcome)
+            }));
+        }
+    }
+    let mut winners = std::collections::HashMap::new();
+    for task in tasks {
+        let (id, i, outcome) = task.await.unwrap();
+        match outcome {
+            Ok(profile) => {
+                assert_eq!(profile.detail.user_id, id);
+                assert!(winners.insert(id, i).is_none(), "two winners");
+            }
+            Err(RepoUpdateError::VersionMismatch) => {}
+            Err(other) => panic!("unexpected outcome: {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 4, "one winner per user: {winners:?}");
+    for (id, i) in winners {
+        let stored = store.repository.find_detail(&id).await.unwrap();
+        assert_eq!(stored.bio.unwrap().as_str(), format!("{} {i}", id.as_str()));
     }
 }
 

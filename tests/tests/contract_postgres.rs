@@ -229,3 +229,101 @@ async fn cached_figures_follow_every_fact_write() {
     conn.close().await.unwrap();
     store.cleanup().await;
 }
+
+/// A request body parsed as `mode` does.
+fn parsed(body: serde_json::Value, mode: iam_domain::WriteMode) -> iam_domain::UserDetailPatch {
+    let options = iam_domain::ParseOptions {
+        today: chrono::Utc::now().date_naive(),
+        strict: false,
+        mode,
+    };
+    iam_domain::UserDetailPatch::parse_value(&body, options).unwrap()
+}
+
+/// When a batch of updates fails on one row, each update runs alone: the others land and only
+/// the failing one reports the failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_failing_row_fails_only_its_own_update() {
+    use iam_domain::{JsonMode, UserDetail, UserId, Version, WriteMode};
+    use iam_ports::RepoUpdateError;
+    use sqlx::Connection;
+
+    let store = iam_tests::stores::postgres().await;
+    let today = chrono::Utc::now().date_naive();
+    let mut currents = Vec::new();
+    for i in 0..10 {
+        let patch = parsed(serde_json::json!({"user_type": "d"}), WriteMode::Create);
+        let id = UserId::parse(format!("u{i}")).unwrap();
+        let detail = UserDetail::create(id, Version::new(1), &patch, JsonMode::Replace).unwrap();
+        store.repository.insert(&detail, today).await.unwrap();
+        currents.push(detail);
+    }
+    // 'slow' holds the update lane while the others queue into one batch; 'refused' fails.
+    let mut conn = sqlx::PgConnection::connect(&store.url).await.unwrap();
+    sqlx::query(
+        "CREATE FUNCTION test_bio_rules() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN \
+             IF NEW.bio = 'slow' THEN PERFORM pg_sleep(0.3); END IF; \
+             IF NEW.bio = 'refused' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+             RETURN NEW; \
+         END $$",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER test_bio_rules BEFORE UPDATE ON user_details \
+         FOR EACH ROW EXECUTE FUNCTION test_bio_rules()",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let mut tasks = Vec::new();
+    for (i, current) in currents.into_iter().enumerate() {
+        let bio = match i {
+            0 => "slow".to_owned(),
+            5 => "refused".to_owned(),
+            _ => format!("bio {i}"),
+        };
+        let patch = parsed(serde_json::json!({"bio": bio}), WriteMode::Partial);
+        let applied = current.apply(&patch, JsonMode::Replace).unwrap();
+        let repository = store.repository.clone();
+        tasks.push(tokio::spawn(async move {
+            repository
+                .update(&applied.detail, &applied.changed, None, today)
+                .await
+        }));
+        if i == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    for (i, task) in tasks.into_iter().enumerate() {
+        let outcome = task.await.unwrap();
+        if i == 5 {
+            assert!(
+                matches!(outcome, Err(RepoUpdateError::Unexpected(_))),
+                "the refused row: {outcome:?}"
+            );
+        } else {
+            let profile = outcome.unwrap_or_else(|e| panic!("u{i}: {e:?}"));
+            let expected = if i == 0 {
+                "slow".to_owned()
+            } else {
+                format!("bio {i}")
+            };
+            assert_eq!(profile.detail.bio.unwrap().as_str(), expected);
+        }
+    }
+    let refused = store
+        .repository
+        .find_detail(&UserId::parse("u5").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.bio, None,
+        "the refused update left the row as it was"
+    );
+    store.cleanup().await;
+}

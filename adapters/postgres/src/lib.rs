@@ -14,12 +14,15 @@
 //! - Connection failures map to the ports' `Unavailable`; the pool opens new connections by itself
 //!   once the server is back ([`mod@errors`]).
 
+pub mod batch;
 mod errors;
 mod facts;
 pub mod pool;
 mod read;
+mod update_batch;
 mod write;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
@@ -49,10 +52,31 @@ impl Default for PoolSettings {
     }
 }
 
+/// How many batched reads of one kind run at once. Few lanes make large batches: on the 2-core
+/// benchmark machine, 1–2 lanes served 18–20k GET/s where 4 served 14–17k and 8 served 11k
+/// (`docs/benchmarks.md`); two keep one slow statement from stalling every read.
+const READ_LANES: usize = 2;
+
 /// The user-details store on PostgreSQL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    reads: Arc<Reads>,
+}
+
+/// The batched reads by user id and updates of scalar fields ([`mod@batch`]).
+struct Reads {
+    profiles: read::ReadLanes,
+    details: read::ReadLanes,
+    updates: update_batch::UpdateLanes,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PgStore {
@@ -65,7 +89,12 @@ impl PgStore {
         let options: PgConnectOptions = url.parse()?;
         let options = options.application_name("iam-user-details");
         let pool = Pool::new(options, settings.max_connections, settings.acquire_timeout);
-        Ok(Self { pool })
+        let reads = Arc::new(Reads {
+            profiles: read::read_lanes(READ_LANES),
+            details: read::read_lanes(READ_LANES),
+            updates: update_batch::update_lanes(),
+        });
+        Ok(Self { pool, reads })
     }
 
     /// Applies the pending migrations.

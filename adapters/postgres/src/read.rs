@@ -1,6 +1,7 @@
 //! Reading a whole profile in one statement.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::{DomainRating, FigureInputs, TopRating, UnlockedTitle};
@@ -10,6 +11,9 @@ use iam_ports::Cause;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::Row;
+
+use crate::batch::{BatchError, Lanes, Turn};
+use crate::pool::Pool;
 
 /// The link and catalogue tables of a list field.
 pub(crate) fn list_tables(field: Field) -> (&'static str, &'static str) {
@@ -50,9 +54,10 @@ const FIGURES_JOIN: &str = "LEFT JOIN user_figures f ON f.user_id = d.user_id \
      LEFT JOIN domain_rating_buckets b \
        ON b.domain = f.top_domain AND b.bucket = floor(f.top_rating / 10)";
 
-/// `SELECT` of a whole profile from `source` (the table, or a CTE returning its rows) for `$1`:
-/// the row (with its cached list entries), the figure inputs and the top domain.
-fn profile_select(source: &str) -> String {
+/// `SELECT` of a whole profile from `source` (the table, or a CTE returning its rows) for the
+/// users matching `filter` (on `d.user_id`): the row (with its cached list entries), the figure
+/// inputs and the top domain.
+fn profile_select(source: &str, filter: &str) -> String {
     let mut columns = vec![
         "d.user_id".to_owned(),
         "d.version".to_owned(),
@@ -66,7 +71,7 @@ fn profile_select(source: &str) -> String {
     );
     columns.push(FIGURE_COLUMNS.to_owned());
     format!(
-        "SELECT {} FROM {source} d {FIGURES_JOIN} WHERE d.user_id = $1",
+        "SELECT {} FROM {source} d {FIGURES_JOIN} WHERE d.user_id {filter}",
         columns.join(", "),
     )
 }
@@ -100,7 +105,11 @@ fn entries(list: Vec<(i64, String, Option<String>)>) -> Vec<CatalogueEntry> {
 
 /// The profile of `$1` from the table.
 pub(crate) static SELECT_PROFILE: LazyLock<String> =
-    LazyLock::new(|| profile_select("user_details"));
+    LazyLock::new(|| profile_select("user_details", "= $1"));
+
+/// The profiles of the users in `$1` (an array), for [`crate::batch`].
+pub(crate) static SELECT_PROFILES: LazyLock<String> =
+    LazyLock::new(|| profile_select("user_details", "= ANY($1::text[])"));
 
 /// The figure inputs of `$1`, whether or not the user has details.
 pub(crate) static SELECT_FIGURES: LazyLock<String> = LazyLock::new(|| {
@@ -109,7 +118,13 @@ pub(crate) static SELECT_FIGURES: LazyLock<String> = LazyLock::new(|| {
 
 /// The profile after an update of `user_details` written as `WITH u AS (UPDATE … RETURNING *)`.
 pub(crate) fn select_profile_from(cte: &str) -> String {
-    profile_select(cte)
+    profile_select(cte, "= $1")
+}
+
+/// The profiles after a batched update of the users in `$1` (an array), written as
+/// `WITH u AS (UPDATE … RETURNING *)`.
+pub(crate) fn select_profiles_from(cte: &str) -> String {
+    profile_select(cte, "= ANY($1::text[])")
 }
 
 /// Decodes the figure inputs of a row holding [`FIGURE_COLUMNS`].
@@ -161,18 +176,23 @@ pub(crate) fn profile(row: &PgRow, today: NaiveDate) -> Result<UserProfile, Caus
     })
 }
 
-/// The details of `$1` alone: the row without figures, for writes to merge into.
-pub(crate) static SELECT_DETAIL: LazyLock<String> = LazyLock::new(|| {
+/// The details alone of the users in `$1` (an array): the rows without figures, for writes to
+/// merge into; read through [`crate::batch`].
+pub(crate) static SELECT_DETAILS: LazyLock<String> =
+    LazyLock::new(|| detail_select("= ANY($1::text[])"));
+
+/// `SELECT` of the details alone of the users matching `filter` (on `user_id`).
+fn detail_select(filter: &str) -> String {
     let columns: Vec<String> = Field::ALL
         .into_iter()
         .filter(|f| !f.is_list())
         .map(|f| f.name().to_owned())
         .collect();
     format!(
-        "SELECT user_id, version, list_entries, {} FROM user_details WHERE user_id = $1",
+        "SELECT user_id, version, list_entries, {} FROM user_details WHERE user_id {filter}",
         columns.join(", ")
     )
-});
+}
 
 /// Decodes the details of a row holding the `user_details` columns and `list_entries`, with the
 /// lists' catalogue entries in list order.
@@ -207,4 +227,51 @@ pub(crate) fn detail(row: &PgRow) -> Result<(UserDetail, Vec<Vec<CatalogueEntry>
         })
     })?;
     Ok((detail, entries))
+}
+
+/// A batched read's answer: the user's row, if they have one.
+pub(crate) type RowAnswer = Result<Option<Arc<PgRow>>, BatchError>;
+
+/// The lanes of one batched read by user id.
+pub(crate) type ReadLanes = Lanes<String, RowAnswer>;
+
+/// New lanes for a batched read: any reads share a batch (a user asked for twice gets one row).
+pub(crate) fn read_lanes(lanes: usize) -> ReadLanes {
+    Lanes::new(lanes, |_, _| true)
+}
+
+/// The row of `user` through `sql` (user ids as `$1::text[]`, rows with a `user_id` column), read
+/// alone or with the reads queued beside it.
+pub(crate) async fn fetch_row(lanes: &ReadLanes, pool: &Pool, sql: &str, user: &str) -> RowAnswer {
+    match lanes.join(user.to_owned()).await {
+        Turn::Answer(answer) => answer,
+        Turn::Lead(batch) => {
+            let answers = match rows_by_user(pool, sql, batch.jobs()).await {
+                Ok(rows) => batch
+                    .jobs()
+                    .iter()
+                    .map(|user| Ok(rows.get(user).cloned()))
+                    .collect(),
+                Err(error) => {
+                    let error = BatchError(Arc::new(error));
+                    vec![Err(error); batch.jobs().len()]
+                }
+            };
+            batch.finish(answers)
+        }
+    }
+}
+
+/// Runs one batched read; the rows by user id.
+async fn rows_by_user(
+    pool: &Pool,
+    sql: &str,
+    users: &[String],
+) -> Result<HashMap<String, Arc<PgRow>>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let rows = sqlx::query(sql).bind(users).fetch_all(&mut *conn).await?;
+    conn.release();
+    rows.into_iter()
+        .map(|row| Ok((row.try_get::<String, _>("user_id")?, Arc::new(row))))
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! The repository port: create, update (only the changed fields), delete.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -15,8 +16,10 @@ use sqlx::query::Query;
 use sqlx::types::Json;
 use sqlx::{Connection, PgConnection, Postgres, Row};
 
-use crate::errors::{classify, constraint};
+use crate::batch::BatchError;
+use crate::errors::{classify, constraint, is_unavailable};
 use crate::read::{self, list_tables, SELECT_PROFILE};
+use crate::update_batch::{self, ScalarUpdate, UpdateAnswer};
 use crate::PgStore;
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
@@ -255,6 +258,42 @@ impl PgStore {
         outcome
     }
 
+    /// An update that touches no list, batched with the concurrent updates of the same fields
+    /// ([`crate::update_batch`]); alone, the single statement of [`Self::update_scalars`].
+    async fn update_batched(
+        &self,
+        detail: &UserDetail,
+        changed: &[Field],
+        expected: Option<Version>,
+        today: NaiveDate,
+    ) -> Result<UserProfile, RepoUpdateError> {
+        let job = ScalarUpdate {
+            detail: Arc::new(detail.clone()),
+            scalars: changed.iter().copied().filter(|f| !f.is_list()).collect(),
+            expected,
+        };
+        match update_batch::update(&self.reads.updates, &self.pool, job).await {
+            Ok(UpdateAnswer::Row(Some(row))) => {
+                read::profile(&row, today).map_err(RepoUpdateError::Unexpected)
+            }
+            Ok(UpdateAnswer::Row(None)) => {
+                let mut conn = self.pool.acquire().await.map_err(update_error)?;
+                let error = missed(&mut conn, &detail.user_id)
+                    .await
+                    .map_err(update_error)?;
+                conn.release();
+                Err(error)
+            }
+            Ok(UpdateAnswer::Alone) => self.update_scalars(detail, changed, expected, today).await,
+            Ok(UpdateAnswer::Failed(error)) => Err(RepoUpdateError::Unavailable(Box::new(error))),
+            Err(single) => {
+                let outcome = self.update_scalars(detail, changed, expected, today).await;
+                drop(single);
+                outcome
+            }
+        }
+    }
+
     /// An update with lists: one transaction.
     async fn update_with_lists(
         &self,
@@ -289,33 +328,42 @@ impl PgStore {
     }
 }
 
+/// The failure of a batched read, as the failure of each read in it.
+fn batch_error(error: BatchError) -> RepoFindError {
+    if is_unavailable(&error.0) {
+        RepoFindError::Unavailable(Box::new(error))
+    } else {
+        RepoFindError::Unexpected(Box::new(error))
+    }
+}
+
 #[async_trait]
 impl UserDetailsRepository for PgStore {
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find(&self, user: &UserId, today: NaiveDate) -> Result<UserProfile, RepoFindError> {
-        let error = |e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected);
-        let mut conn = self.pool.acquire().await.map_err(error)?;
-        let row = sqlx::query(&SELECT_PROFILE)
-            .bind(user.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(error)?;
-        conn.release();
-        read::profile(&row.ok_or(RepoFindError::NotFound)?, today)
-            .map_err(RepoFindError::Unexpected)
+        let reads = &self.reads;
+        let row = read::fetch_row(
+            &reads.profiles,
+            &self.pool,
+            &read::SELECT_PROFILES,
+            user.as_str(),
+        )
+        .await;
+        let row = row.map_err(batch_error)?.ok_or(RepoFindError::NotFound)?;
+        read::profile(&row, today).map_err(RepoFindError::Unexpected)
     }
 
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find_detail(&self, user: &UserId) -> Result<UserDetail, RepoFindError> {
-        let error = |e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected);
-        let mut conn = self.pool.acquire().await.map_err(error)?;
-        let row = sqlx::query(&read::SELECT_DETAIL)
-            .bind(user.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(error)?;
-        conn.release();
-        let row = row.ok_or(RepoFindError::NotFound)?;
+        let reads = &self.reads;
+        let row = read::fetch_row(
+            &reads.details,
+            &self.pool,
+            &read::SELECT_DETAILS,
+            user.as_str(),
+        )
+        .await;
+        let row = row.map_err(batch_error)?.ok_or(RepoFindError::NotFound)?;
         read::detail(&row)
             .map(|(detail, _)| detail)
             .map_err(RepoFindError::Unexpected)
@@ -374,7 +422,7 @@ impl UserDetailsRepository for PgStore {
             self.update_with_lists(detail, changed, expected, today)
                 .await
         } else {
-            self.update_scalars(detail, changed, expected, today).await
+            self.update_batched(detail, changed, expected, today).await
         }
     }
 

@@ -56,7 +56,7 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// `IAM_CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call from a browser.
     pub cors_allowed_origins: Vec<String>,
-    /// `IAM_WORKERS`: HTTP worker threads; 0 means one per core.
+    /// `IAM_WORKERS`: HTTP worker threads; 0 means two per core (see [`default_workers`]).
     pub workers: usize,
     /// `IAM_MIGRATE_ON_START`: apply migrations when `serve` starts.
     pub migrate_on_start: bool,
@@ -326,7 +326,7 @@ impl Settings {
                         .then_some(origins)
                 },
             )?,
-            workers: raw.parse("IAM_WORKERS", 0, "a whole number (0 = one per core)", |v| {
+            workers: raw.parse("IAM_WORKERS", 0, "a whole number (0 = two per core)", |v| {
                 v.parse().ok()
             })?,
             migrate_on_start: raw.parse(
@@ -362,6 +362,15 @@ impl Settings {
                 .unwrap_or_default(),
         )
     }
+}
+
+/// The worker threads when `IAM_WORKERS` is 0: two per core. The service shares its machine
+/// with the database in the common small deployment, and a worker preempted by a database
+/// process stalls the connections it holds; with two per core, another worker runs meanwhile
+/// (on the 2-core benchmark machine, 4 workers served 5–15 % more than 2 at a lower p99; 6 and 8
+/// served no more than 4: `docs/benchmarks.md`).
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
 #[cfg(test)]

@@ -227,17 +227,18 @@ impl Application {
             .with_context(|| format!("binding {} (IAM_BIND)", settings.bind))?;
         let port = listener.local_addr()?.port();
         let origins = settings.cors_allowed_origins.clone();
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
             App::new()
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(from_fn(iam_http::observe::observe))
                 .configure(iam_http::configure(state.clone()))
         })
         .shutdown_timeout(settings.shutdown_grace.as_secs())
+        .workers(match settings.workers {
+            0 => crate::config::default_workers(),
+            n => n,
+        })
         .listen(listener)?;
-        if settings.workers > 0 {
-            server = server.workers(settings.workers);
-        }
         Ok(Application {
             port,
             server: server.run(),
