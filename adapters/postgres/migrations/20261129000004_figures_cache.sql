@@ -60,8 +60,12 @@ END
 $$;
 
 -- Recomputes the part of `uid`'s figures that comes from `source` (a fact table's name), after
--- creating and locking the user's row.
-CREATE FUNCTION refresh_user_figures(uid text, source text) RETURNS void LANGUAGE plpgsql AS $$
+-- creating and locking the user's row. The id is copied into a variable of the default collation:
+-- parameters take the collation of the call's arguments, and a `name` argument (`TG_TABLE_NAME`)
+-- would make it "C", which no user id index serves.
+CREATE FUNCTION refresh_user_figures(user_key text, source text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    uid text COLLATE "default" := user_key;
 BEGIN
     INSERT INTO user_figures (user_id) VALUES (uid) ON CONFLICT (user_id) DO NOTHING;
     PERFORM 1 FROM user_figures WHERE user_id = uid FOR UPDATE;
