@@ -11,7 +11,7 @@ use iam_domain::{Field, UserDetail, UserId, UserProfile, Version};
 use iam_ports::{
     Cause, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, UserDetailsRepository,
 };
-use sqlx::postgres::PgArguments;
+use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
 use sqlx::types::Json;
 use sqlx::{Connection, PgConnection, Postgres, Row};
@@ -337,33 +337,36 @@ fn batch_error(error: BatchError) -> RepoFindError {
     }
 }
 
+impl PgStore {
+    /// The row of `user` through a batched read ([`read::fetch_row`]).
+    async fn batched_row(
+        &self,
+        lanes: &read::ReadLanes,
+        sql: &str,
+        user: &UserId,
+    ) -> Result<Arc<PgRow>, RepoFindError> {
+        read::fetch_row(lanes, &self.pool, sql, user.as_str())
+            .await
+            .map_err(batch_error)?
+            .ok_or(RepoFindError::NotFound)
+    }
+}
+
 #[async_trait]
 impl UserDetailsRepository for PgStore {
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find(&self, user: &UserId, today: NaiveDate) -> Result<UserProfile, RepoFindError> {
-        let reads = &self.reads;
-        let row = read::fetch_row(
-            &reads.profiles,
-            &self.pool,
-            &read::SELECT_PROFILES,
-            user.as_str(),
-        )
-        .await;
-        let row = row.map_err(batch_error)?.ok_or(RepoFindError::NotFound)?;
+        let row = self
+            .batched_row(&self.reads.profiles, &read::SELECT_PROFILES, user)
+            .await?;
         read::profile(&row, today).map_err(RepoFindError::Unexpected)
     }
 
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find_detail(&self, user: &UserId) -> Result<UserDetail, RepoFindError> {
-        let reads = &self.reads;
-        let row = read::fetch_row(
-            &reads.details,
-            &self.pool,
-            &read::SELECT_DETAILS,
-            user.as_str(),
-        )
-        .await;
-        let row = row.map_err(batch_error)?.ok_or(RepoFindError::NotFound)?;
+        let row = self
+            .batched_row(&self.reads.details, &read::SELECT_DETAILS, user)
+            .await?;
         read::detail(&row)
             .map(|(detail, _)| detail)
             .map_err(RepoFindError::Unexpected)
