@@ -117,15 +117,13 @@ pub(crate) static SELECT_FIGURES: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The profile after an update of `user_details` written as `WITH u AS (UPDATE … RETURNING *)`.
-pub(crate) fn select_profile_from(cte: &str) -> String {
-    profile_select(cte, "= $1")
-}
+pub(crate) static SELECT_PROFILE_OF_UPDATED: LazyLock<String> =
+    LazyLock::new(|| profile_select("u", "= $1"));
 
 /// The profiles after a batched update of the users in `$1` (an array), written as
 /// `WITH u AS (UPDATE … RETURNING *)`.
-pub(crate) fn select_profiles_from(cte: &str) -> String {
-    profile_select(cte, "= ANY($1::text[])")
-}
+pub(crate) static SELECT_PROFILES_OF_UPDATED: LazyLock<String> =
+    LazyLock::new(|| profile_select("u", "= ANY($1::text[])"));
 
 /// Decodes the figure inputs of a row holding [`FIGURE_COLUMNS`].
 pub(crate) fn figure_inputs(row: &PgRow) -> Result<FigureInputs, sqlx::Error> {

@@ -125,7 +125,7 @@ fn statement(scalars: &[Field], kinds: &[Kind]) -> String {
         columns.join(", "),
         sets.join(", "),
     );
-    format!("{update} {}", read::select_profiles_from("u"))
+    format!("{update} {}", *read::SELECT_PROFILES_OF_UPDATED)
 }
 
 /// Runs one batch: the updated rows by user.

@@ -241,7 +241,7 @@ impl PgStore {
         today: NaiveDate,
     ) -> Result<UserProfile, RepoUpdateError> {
         let (update, scalars) = update_statement(changed, "RETURNING *");
-        let sql = format!("WITH u AS ({update}) {}", read::select_profile_from("u"));
+        let sql = format!("WITH u AS ({update}) {}", *read::SELECT_PROFILE_OF_UPDATED);
         let query = bound(&sql, detail, &scalars, expected);
         let mut conn = self.pool.acquire().await.map_err(update_error)?;
         let row = query
