@@ -269,6 +269,12 @@ async fn rows_by_user(
     let mut conn = pool.acquire().await?;
     let rows = sqlx::query(sql).bind(users).fetch_all(&mut *conn).await?;
     conn.release();
+    by_user(rows)
+}
+
+/// The rows of a batched statement by their `user_id` column, each shareable by every job that
+/// asked for that user.
+pub(crate) fn by_user(rows: Vec<PgRow>) -> Result<HashMap<String, Arc<PgRow>>, sqlx::Error> {
     rows.into_iter()
         .map(|row| Ok((row.try_get::<String, _>("user_id")?, Arc::new(row))))
         .collect()

@@ -8,13 +8,13 @@
 //! process cannot deadlock each other. A batch that fails for a reason other than the database
 //! being unavailable is split: each job runs alone, so one bad row fails only its own request.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use iam_domain::stored::Column;
 use iam_domain::{Field, UserDetail, Version};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::Row;
 
 use crate::batch::{BatchError, Lanes, Turn};
 use crate::errors::is_unavailable;
@@ -63,7 +63,7 @@ pub(crate) async fn update<'a>(
                 Ok(rows) => batch
                     .jobs()
                     .iter()
-                    .map(|job| UpdateAnswer::Row(rows.get(&job.detail.user_id)))
+                    .map(|job| UpdateAnswer::Row(rows.get(job.detail.user_id.as_str()).cloned()))
                     .collect(),
                 Err(error) if is_unavailable(&error) => {
                     let error = BatchError(Arc::new(error));
@@ -84,18 +84,6 @@ pub(crate) async fn update<'a>(
 pub(crate) struct Single<'a>(
     #[allow(dead_code)] crate::batch::Batch<'a, ScalarUpdate, UpdateAnswer>,
 );
-
-/// The rows a batch statement returned, by user.
-struct Rows(Vec<(String, Arc<PgRow>)>);
-
-impl Rows {
-    fn get(&self, user: &iam_domain::UserId) -> Option<Arc<PgRow>> {
-        self.0
-            .iter()
-            .find(|(id, _)| id == user.as_str())
-            .map(|(_, row)| row.clone())
-    }
-}
 
 /// The batch statement of `scalars`: `$1` user ids, `$2` expected versions, then one array per
 /// field, all in user id order.
@@ -129,7 +117,10 @@ fn statement(scalars: &[Field], kinds: &[Kind]) -> String {
 }
 
 /// Runs one batch: the updated rows by user.
-async fn run(pool: &Pool, jobs: &[ScalarUpdate]) -> Result<Rows, sqlx::Error> {
+async fn run(
+    pool: &Pool,
+    jobs: &[ScalarUpdate],
+) -> Result<HashMap<String, Arc<PgRow>>, sqlx::Error> {
     let mut jobs: Vec<&ScalarUpdate> = jobs.iter().collect();
     jobs.sort_by(|a, b| a.detail.user_id.as_str().cmp(b.detail.user_id.as_str()));
     let scalars = &jobs[0].scalars;
@@ -181,10 +172,7 @@ async fn run(pool: &Pool, jobs: &[ScalarUpdate]) -> Result<Rows, sqlx::Error> {
     let mut conn = pool.acquire().await?;
     let rows = query.fetch_all(&mut *conn).await?;
     conn.release();
-    rows.into_iter()
-        .map(|row| Ok((row.try_get::<String, _>("user_id")?, Arc::new(row))))
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map(Rows)
+    read::by_user(rows)
 }
 
 /// The kind of a column value, which picks the SQL array type of its batch parameter.

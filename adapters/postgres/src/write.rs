@@ -248,14 +248,22 @@ impl PgStore {
             .fetch_optional(&mut *conn)
             .await
             .map_err(update_error)?;
-        let outcome = match row {
-            Some(row) => read::profile(&row, today).map_err(RepoUpdateError::Unexpected),
-            None => Err(missed(&mut conn, &detail.user_id)
-                .await
-                .map_err(update_error)?),
-        };
         conn.release();
-        outcome
+        match row {
+            Some(row) => read::profile(&row, today).map_err(RepoUpdateError::Unexpected),
+            None => Err(self.missed(&detail.user_id).await),
+        }
+    }
+
+    /// Why a guarded update of `user` touched no row (read on the error path only).
+    async fn missed(&self, user: &UserId) -> RepoUpdateError {
+        let outcome = async {
+            let mut conn = self.pool.acquire().await?;
+            let why = missed(&mut conn, user).await?;
+            conn.release();
+            Ok(why)
+        };
+        outcome.await.unwrap_or_else(update_error)
     }
 
     /// An update that touches no list, batched with the concurrent updates of the same fields
@@ -276,14 +284,7 @@ impl PgStore {
             Ok(UpdateAnswer::Row(Some(row))) => {
                 read::profile(&row, today).map_err(RepoUpdateError::Unexpected)
             }
-            Ok(UpdateAnswer::Row(None)) => {
-                let mut conn = self.pool.acquire().await.map_err(update_error)?;
-                let error = missed(&mut conn, &detail.user_id)
-                    .await
-                    .map_err(update_error)?;
-                conn.release();
-                Err(error)
-            }
+            Ok(UpdateAnswer::Row(None)) => Err(self.missed(&detail.user_id).await),
             Ok(UpdateAnswer::Alone) => self.update_scalars(detail, changed, expected, today).await,
             Ok(UpdateAnswer::Failed(error)) => Err(RepoUpdateError::Unavailable(Box::new(error))),
             Err(single) => {
