@@ -270,10 +270,7 @@ impl UserDetailPatch {
             country: r.required(Field::Country, |_, v| {
                 Ok(Reader::string(v).and_then(Country::parse)?)
             }),
-            phone: match body.get(Field::Phone.name()) {
-                Some(Value::String(s)) if s.trim().is_empty() => Patch::Null,
-                _ => r.text(Field::Phone, Phone::parse),
-            },
+            phone: r.text(Field::Phone, Phone::parse),
             dob: r.text(Field::Dob, |s| DateOfBirth::parse(s, today)),
             user_type: r.required(Field::UserType, |_, v| {
                 Ok(Reader::string(v).and_then(UserType::parse)?)

@@ -285,9 +285,13 @@ impl Phone {
     /// Accepts a phone number (trimmed first).
     ///
     /// # Errors
-    /// [`ValueError`] when the text is too long, holds another character, or has under 4 digits.
+    /// [`ValueError`] when the text is blank (`null` clears a phone, `""` does not), too long,
+    /// holds another character, or has under 4 digits.
     pub fn parse(value: &str) -> Result<Self, ValueError> {
         let value = value.trim();
+        if value.is_empty() {
+            return Err(ValueError::new(msg::BLANK));
+        }
         check_text(value, Self::MAX)?;
         let allowed =
             |c: char| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.');
@@ -480,9 +484,14 @@ impl JsonDocument {
 
     /// Accepts a document. `null` is not a document: callers treat it as "unset" before this.
     ///
+    /// Numbers are kept exactly, in their plain decimal form: `1.50e1` becomes `15.0`, `1E+2`
+    /// becomes `100`, `-0` becomes `0` (the text PostgreSQL's `numeric` gives back, so that every
+    /// store reads a document back exactly as it was accepted). The size limit applies to that
+    /// form.
+    ///
     /// # Errors
     /// [`ValueError`] when the value is `null`, too large, too deep or holds NUL.
-    pub fn new(value: Value) -> Result<Self, ValueError> {
+    pub fn new(mut value: Value) -> Result<Self, ValueError> {
         if value.is_null() {
             return Err(ValueError::new(msg::NOT_NULL));
         }
@@ -495,11 +504,14 @@ impl JsonDocument {
         if has_nul(&value) {
             return Err(ValueError::new(msg::NUL));
         }
-        if compact_len(&value) > Self::MAX_BYTES {
-            return Err(ValueError::new(format!(
+        let too_large = || {
+            ValueError::new(format!(
                 "Ensure this JSON document is no larger than {} bytes.",
                 Self::MAX_BYTES
-            )));
+            ))
+        };
+        if !plain_numbers(&mut value, Self::MAX_BYTES) || compact_len(&value) > Self::MAX_BYTES {
+            return Err(too_large());
         }
         Ok(Self(value))
     }
@@ -543,6 +555,102 @@ fn has_nul(value: &Value) -> bool {
         Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
         _ => false,
     }
+}
+
+/// Rewrites every number of `value` in its plain decimal form ([`plain_decimal`]); false when one
+/// of them would be longer than `max` characters.
+fn plain_numbers(value: &mut Value, max: usize) -> bool {
+    // Iterative, as `depth`, although the depth was checked first.
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Number(n) => {
+                let Some(plain) = plain_decimal(&n.to_string(), max) else {
+                    return false;
+                };
+                match plain.parse() {
+                    Ok(number) => *n = number,
+                    Err(_) => return false,
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            Value::Object(map) => stack.extend(map.values_mut()),
+            _ => {}
+        }
+    }
+    true
+}
+
+/// The exact plain decimal form of a JSON number (`-? int (. frac)? ([eE] [+-]? exp)?`), as
+/// PostgreSQL's `numeric` prints it: no exponent, leading zeros dropped, as many fraction digits as
+/// were written less the exponent (`1.50e1` is `15.0`, `1e-2` is `0.01`), zero without a sign.
+/// `None` when the form would be longer than `max` characters (checked before it is built, so a
+/// huge exponent costs nothing) or the text is not a JSON number.
+pub fn plain_decimal(number: &str, max: usize) -> Option<String> {
+    let (negative, rest) = match number.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, number),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest, "0"),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((int, frac)) if all_digits(frac) => (int, frac),
+        Some(_) => return None,
+        None => (mantissa, ""),
+    };
+    let exp_digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    if !all_digits(int) || !all_digits(exp_digits) {
+        return None;
+    }
+    // An exponent longer than any document is refused by length below; i64 holds the rest.
+    let exp_digits = exp_digits.trim_start_matches('0');
+    if exp_digits.len() > 12 {
+        return None;
+    }
+    let exp: i64 = exp_digits.parse().unwrap_or(0);
+    let exp = if exponent.starts_with('-') { -exp } else { exp };
+    // value = digits x 10^shift; fraction digits shown = max(0, -shift).
+    let digits = format!("{int}{frac}");
+    let shift = exp - i64::try_from(frac.len()).ok()?;
+    let significant = digits.trim_start_matches('0');
+    let scale = usize::try_from((-shift).max(0)).ok()?;
+    let max = i64::try_from(max).unwrap_or(i64::MAX);
+    if significant.is_empty() {
+        // Zero: no sign, `scale` zeros after the point.
+        if i64::try_from(scale).ok()? + 2 > max {
+            return None;
+        }
+        return Some(if scale == 0 {
+            "0".to_owned()
+        } else {
+            format!("0.{}", "0".repeat(scale))
+        });
+    }
+    let sign = if negative { "-" } else { "" };
+    let sig_len = i64::try_from(significant.len()).ok()?;
+    if shift >= 0 {
+        if i64::from(negative) + sig_len + shift > max {
+            return None;
+        }
+        let zeros = usize::try_from(shift).ok()?;
+        return Some(format!("{sign}{significant}{}", "0".repeat(zeros)));
+    }
+    let len = i64::from(negative) + sig_len.max(-shift + 1) + 1;
+    if len > max {
+        return None;
+    }
+    Some(if significant.len() > scale {
+        let (whole, fraction) = significant.split_at(significant.len() - scale);
+        format!("{sign}{whole}.{fraction}")
+    } else {
+        format!(
+            "{sign}0.{}{significant}",
+            "0".repeat(scale - significant.len())
+        )
+    })
 }
 
 /// The length of the compact UTF-8 serialisation.
@@ -646,6 +754,7 @@ mod tests {
         assert!(Phone::parse("+1 (555) 010-0199").is_ok());
         assert!(Phone::parse("1234").is_ok());
         assert!(Phone::parse("123").is_err());
+        assert_eq!(Phone::parse("  "), Err(ValueError::new(msg::BLANK)));
         assert!(Phone::parse("12a34").is_err());
         assert!(Phone::parse(&"1".repeat(32)).is_ok());
         assert!(Phone::parse(&"1".repeat(33)).is_err());
@@ -743,6 +852,114 @@ mod tests {
         assert!(JsonDocument::new(over).is_err());
         assert!(JsonDocument::new(json!({"k\u{0}": 1})).is_err());
         assert!(JsonDocument::new(Value::Null).is_err());
+    }
+
+    /// What PostgreSQL 15 printed for `SELECT '[…]'::jsonb` with each input.
+    #[test]
+    fn numbers_take_postgresql_numeric_plain_form() {
+        let cases = [
+            ("0.0100", "0.0100"),
+            ("1.50e1", "15.0"),
+            ("1E+2", "100"),
+            ("-0", "0"),
+            ("-0.00", "0.00"),
+            ("12e-1", "1.2"),
+            ("0.5e3", "500"),
+            ("1e-2", "0.01"),
+            ("1.0e-2", "0.010"),
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567890",
+            ),
+            ("0e5", "0"),
+            ("0e-3", "0.000"),
+            ("-1.5E-3", "-0.0015"),
+            ("100e-2", "1.00"),
+            ("1.23400", "1.23400"),
+            ("2.5e+0", "2.5"),
+            ("-7", "-7"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                plain_decimal(input, 100).as_deref(),
+                Some(expected),
+                "{input}"
+            );
+        }
+        let max = plain_decimal("1.7976931348623157e308", 400).unwrap();
+        assert_eq!(max.len(), 309);
+        assert!(max.starts_with("17976931348623157000"));
+        let tiny = plain_decimal("5e-324", 400).unwrap();
+        assert_eq!(tiny, format!("0.{}5", "0".repeat(323)));
+    }
+
+    #[test]
+    fn numbers_longer_than_the_limit_in_plain_form_are_refused_before_they_are_built() {
+        assert_eq!(plain_decimal("1e9", 10).as_deref(), Some("1000000000"));
+        assert_eq!(plain_decimal("1e10", 10), None);
+        assert_eq!(plain_decimal("-1e9", 10), None);
+        assert_eq!(plain_decimal("1e-8", 10).as_deref(), Some("0.00000001"));
+        assert_eq!(plain_decimal("1e-9", 10), None);
+        assert_eq!(plain_decimal("1e999999999999999999999999", 1000), None);
+        assert_eq!(plain_decimal("1e-999999999999999999999999", 1000), None);
+        assert_eq!(plain_decimal("not a number", 10), None);
+        assert_eq!(plain_decimal("1.", 10), None);
+        assert_eq!(plain_decimal("1e", 10), None);
+        // A document holding such a number is too large, whatever its text's length.
+        let huge: Value = serde_json::from_str("[1e100000]").unwrap();
+        assert!(JsonDocument::new(huge).is_err());
+        let fits: Value = serde_json::from_str("[1e16000]").unwrap();
+        assert_eq!(
+            compact_len(JsonDocument::new(fits).unwrap().value()),
+            16_003
+        );
+    }
+
+    #[test]
+    fn documents_keep_every_digit_of_their_numbers() {
+        let body = r#"{"big": 123456789012345678901234567890, "precise": 0.1000000000000000055511151231257827,
+            "max": 1.7976931348623157e308, "list": [1.50e1, -0, 18446744073709551616]}"#;
+        let doc = JsonDocument::new(serde_json::from_str(body).unwrap()).unwrap();
+        let text = serde_json::to_string(doc.value()).unwrap();
+        assert!(
+            text.contains(r#""big":123456789012345678901234567890"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""precise":0.1000000000000000055511151231257827"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""list":[15.0,0,18446744073709551616]"#),
+            "{text}"
+        );
+        // Accepting a document twice changes nothing.
+        let again = JsonDocument::new(doc.value().clone()).unwrap();
+        assert_eq!(serde_json::to_string(again.value()).unwrap(), text);
+    }
+
+    proptest::proptest! {
+        /// The plain form has the same value as the number written (read as a double) and is its
+        /// own plain form.
+        #[test]
+        fn plain_forms_keep_the_value_and_are_stable(
+            mantissa in -1_000_000_000i64..1_000_000_000,
+            frac in proptest::option::of(0u32..1_000_000),
+            exp in proptest::option::of(-40i32..40),
+        ) {
+            let mut text = mantissa.to_string();
+            if let Some(frac) = frac {
+                text.push_str(&format!(".{frac:06}"));
+            }
+            if let Some(exp) = exp {
+                text.push_str(&format!("e{exp}"));
+            }
+            let plain = plain_decimal(&text, 1000).unwrap();
+            let (a, b): (f64, f64) = (text.parse().unwrap(), plain.parse().unwrap());
+            proptest::prop_assert_eq!(a, b);
+            proptest::prop_assert!(!plain.contains(['e', 'E']));
+            proptest::prop_assert_eq!(plain_decimal(&plain, 1000), Some(plain.clone()));
+        }
     }
 
     #[test]

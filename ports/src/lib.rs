@@ -7,14 +7,18 @@
 //!   [`FigureFacts`] the read-only figures are computed from, the [`TokenVerifier`] and the
 //!   [`Clock`]. One error enum per operation.
 //! - [`service`]: [`Service`], the implementation of the use cases over the outbound ports.
+//! - [`gate`]: [`WriteGate`], the point of no return of a write, shared by the driving adapter's
+//!   timeout and the stores.
 //!
 //! With the `mocks` feature every port has a mockall mock (`MockUserDetailsRepository`, …), for
 //! the tests of other crates.
 
+pub mod gate;
 pub mod inbound;
 pub mod outbound;
 pub mod service;
 
+pub use gate::{start_write, TimedOut, WriteGate};
 pub use inbound::{
     CreateError, DeleteError, GetError, UpdateError, UserDetailsService, WriteRequest,
 };

@@ -125,6 +125,11 @@ async fn swagger_ui_is_served_from_the_binary() {
     let page = app.request(Method::GET, "/api/docs/").send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("swagger-ui"));
+    // Without its slash, the path leads to the page (reqwest follows the redirect).
+    let bare = app.request(Method::GET, "/api/docs").send().await.unwrap();
+    assert_eq!(bare.status(), 200);
+    assert!(bare.url().path().ends_with("/api/docs/"));
+    assert!(bare.text().await.unwrap().contains("swagger-ui"));
     let bundle = app
         .request(Method::GET, "/api/docs/swagger-ui-bundle.js")
         .send()

@@ -48,6 +48,9 @@ pub enum ApiError {
     /// A body over the limit.
     #[error("body too large")]
     TooLarge(usize),
+    /// The client went silent (or too slow) while sending the body: 408, connection closed.
+    #[error("request body not received in time")]
+    BodyTimeout,
     /// `If-Match` names another version.
     #[error("precondition failed")]
     PreconditionFailed,
@@ -107,6 +110,7 @@ impl ResponseError for ApiError {
             ApiError::Invalid(_) | ApiError::Parse(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -144,6 +148,11 @@ impl ResponseError for ApiError {
             }
             ApiError::TooLarge(limit) => {
                 detail(&format!("Request body is larger than {limit} bytes."))
+            }
+            ApiError::BodyTimeout => {
+                // The rest of the body may still come: the connection cannot be reused.
+                response.force_close();
+                detail("The request body was not received in time.")
             }
             ApiError::PreconditionFailed => {
                 detail("Precondition failed: the details have changed since you read them.")

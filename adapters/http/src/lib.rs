@@ -38,8 +38,12 @@ pub struct HttpSettings {
     pub body_limit: usize,
     /// Seconds a client is asked to wait after a 503.
     pub retry_after_secs: u32,
-    /// The longest a request may take before it is answered with 503.
+    /// The longest a request may take before it is answered with 503 (its body must arrive
+    /// within it too, or the answer is 408).
     pub request_timeout: std::time::Duration,
+    /// The longest silence while a client sends a request's body (408 after, connection closed);
+    /// the server applies the same to the head.
+    pub client_timeout: std::time::Duration,
 }
 
 impl Default for HttpSettings {
@@ -49,6 +53,7 @@ impl Default for HttpSettings {
             body_limit: 64 * 1024,
             retry_after_secs: 5,
             request_timeout: std::time::Duration::from_secs(30),
+            client_timeout: std::time::Duration::from_secs(5),
         }
     }
 }

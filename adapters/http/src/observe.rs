@@ -163,6 +163,18 @@ pub fn route_label(path: &str) -> &'static str {
     }
 }
 
+/// The method as a metrics label: the methods HTTP defines, and `other` for any a client invents,
+/// so that no client can grow the label set.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or("other")
+}
+
 /// A request id the client sent, if it is usable: 1 to 128 visible ASCII characters.
 fn usable(value: &HeaderValue) -> Option<&str> {
     let s = value.to_str().ok()?;
@@ -190,8 +202,8 @@ pub async fn observe(
         .and_then(usable)
         .map_or_else(new_request_id, str::to_owned);
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let method = req.method().to_string();
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method);
+    let method = method_label(req.method());
+    let span = tracing::info_span!("request", request_id = %request_id, method = %req.method());
     let mut res = next.call(req).instrument(span.clone()).await?;
     let route = route_label(res.request().path());
     let status = res.status().as_u16();
@@ -209,7 +221,7 @@ pub async fn observe(
     if let Some(state) = state {
         state
             .metrics
-            .record(route, &method, status, elapsed.as_secs_f64());
+            .record(route, method, status, elapsed.as_secs_f64());
     }
     Ok(res)
 }
@@ -246,6 +258,16 @@ mod tests {
         );
         assert_eq!(route_label("/api/docs/swagger-ui.css"), "/api/docs");
         assert_eq!(route_label("/wp-admin/x"), "unmatched");
+    }
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        use actix_web::http::Method;
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for invented in ["FOO", "BREW", "get", "X-1"] {
+            let method = Method::from_bytes(invented.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), "other", "{invented}");
+        }
     }
 
     #[test]

@@ -6,8 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use iam_domain::{JsonMode, UserProfile};
-use iam_ports::WriteRequest;
+use iam_ports::{WriteGate, WriteRequest};
 use serde_json::{json, Value};
+use tokio::time::Instant;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::authenticate;
@@ -78,6 +79,12 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .default_service(web::to(get_only)),
             );
         }
+        // Swagger UI loads its files relative to its page, so the bare path redirects.
+        cfg.service(
+            web::resource("/api/docs")
+                .route(web::get().to(docs_without_slash))
+                .default_service(web::to(get_only)),
+        );
         cfg.service(
             SwaggerUi::new("/api/docs/{_:.*}").url("/api/docs/openapi.json", OPENAPI.clone()),
         )
@@ -85,18 +92,54 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
-/// Runs a use case within the request timeout; past it, the answer is 503.
+/// When a request must be answered: its arrival plus the request timeout.
+fn deadline(state: &AppState) -> Instant {
+    Instant::now() + state.settings.request_timeout
+}
+
+fn timed_out(state: &AppState) -> ApiError {
+    ApiError::Unavailable {
+        cause: format!(
+            "the request took longer than {:?}",
+            state.settings.request_timeout
+        )
+        .into(),
+        retry_after: state.settings.retry_after_secs,
+    }
+}
+
+/// Runs a read by `deadline`; past it, the answer is 503.
 async fn within<T>(
     state: &AppState,
+    deadline: Instant,
     work: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    let limit = state.settings.request_timeout;
-    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
-        Err(ApiError::Unavailable {
-            cause: format!("the request took longer than {limit:?}").into(),
-            retry_after: state.settings.retry_after_secs,
-        })
-    })
+    tokio::time::timeout_at(deadline, work)
+        .await
+        .unwrap_or_else(|_| Err(timed_out(state)))
+}
+
+/// Runs a write by `deadline` inside a [`WriteGate`]: past it, the answer is 503 only when the
+/// write has not started, and then it never will; a started write is answered with its outcome,
+/// however long that takes (its statements are bounded by the database's own timeouts).
+async fn within_write<T>(
+    state: &AppState,
+    deadline: Instant,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let gate = WriteGate::new();
+    let work = gate.clone().scope(work);
+    tokio::pin!(work);
+    tokio::select! {
+        outcome = &mut work => outcome,
+        () = tokio::time::sleep_until(deadline) => {
+            if gate.close() {
+                Err(timed_out(state))
+            } else {
+                work.await
+            }
+        }
+    }
 }
 
 fn mapper(state: &AppState) -> Mapper {
@@ -139,11 +182,13 @@ fn strict(headers: &HeaderMap) -> bool {
 }
 
 /// Reads a write's body: checks the media type, the size limit and the JSON syntax. An empty
-/// body is an empty object, as DRF reads it.
+/// body is an empty object, as DRF reads it; a body of only white space is malformed JSON. The
+/// body must arrive by `deadline`, with no silence longer than the client timeout (408 if not).
 async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     state: &AppState,
+    deadline: Instant,
 ) -> Result<WriteRequest> {
     let media = req
         .headers()
@@ -173,14 +218,19 @@ async fn read_body(
         return Err(ApiError::TooLarge(limit));
     }
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
-    while let Some(chunk) = payload.next().await {
+    let idle = state.settings.client_timeout;
+    loop {
+        let next = tokio::time::timeout_at(deadline.min(Instant::now() + idle), payload.next());
+        let Some(chunk) = next.await.map_err(|_| ApiError::BodyTimeout)? else {
+            break;
+        };
         let chunk = chunk.map_err(|e| ApiError::Parse(e.to_string()))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::TooLarge(limit));
         }
         body.extend_from_slice(&chunk);
     }
-    let value = if body.iter().all(u8::is_ascii_whitespace) {
+    let value = if body.is_empty() {
         json!({})
     } else {
         serde_json::from_slice::<Value>(&body).map_err(|e| ApiError::Parse(e.to_string()))?
@@ -193,8 +243,9 @@ async fn read_body(
 }
 
 async fn get_me(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let deadline = deadline(&state);
     let user = authenticate(&req, &state).await?;
-    let profile = within(&state, async {
+    let profile = within(&state, deadline, async {
         state
             .service
             .get(&user)
@@ -216,10 +267,11 @@ async fn write_me(
     state: web::Data<AppState>,
     full: bool,
 ) -> Result<HttpResponse> {
+    let deadline = deadline(&state);
     let user = authenticate(&req, &state).await?;
-    let request = read_body(&req, payload, &state).await?;
+    let request = read_body(&req, payload, &state, deadline).await?;
     let expected = IfMatch::parse(req.headers().get(header::IF_MATCH)).expected();
-    let profile = within(&state, async {
+    let profile = within_write(&state, deadline, async {
         let outcome = if full {
             state.service.update(&user, request, expected).await
         } else {
@@ -248,9 +300,10 @@ async fn patch_me(
 }
 
 async fn delete_me(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let deadline = deadline(&state);
     let user = authenticate(&req, &state).await?;
     let expected = IfMatch::parse(req.headers().get(header::IF_MATCH)).expected();
-    within(&state, async {
+    within_write(&state, deadline, async {
         state
             .service
             .delete(&user, expected)
@@ -266,9 +319,10 @@ async fn create(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
+    let deadline = deadline(&state);
     let user = authenticate(&req, &state).await?;
-    let request = read_body(&req, payload, &state).await?;
-    let profile = within(&state, async {
+    let request = read_body(&req, payload, &state, deadline).await?;
+    let profile = within_write(&state, deadline, async {
         state
             .service
             .create(&user, request)
@@ -312,6 +366,12 @@ async fn no_route() -> Result<HttpResponse> {
     Err(ApiError::NoRoute)
 }
 
+async fn docs_without_slash() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/api/docs/"))
+        .finish()
+}
+
 async fn schema() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
@@ -323,7 +383,7 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse> {
-    within(&state, async {
+    within(&state, deadline(&state), async {
         state
             .service
             .ready()

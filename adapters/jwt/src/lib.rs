@@ -83,11 +83,13 @@ impl JwtVerifier {
         }
     }
 
+    /// The signature, issuer and audience checks; the time claims are checked by
+    /// [`Self::times`], which also refuses them when they are not numbers.
     fn validation(&self, algorithm: Algorithm) -> Validation {
         let mut validation = Validation::new(algorithm);
-        validation.leeway = self.rules.leeway.as_secs();
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp"]);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.set_required_spec_claims::<&str>(&[]);
         match &self.rules.audience {
             Some(aud) => validation.set_audience(&[aud]),
             None => validation.validate_aud = false,
@@ -98,6 +100,29 @@ impl JwtVerifier {
         validation
     }
 
+    /// `exp` (required), `nbf` and `iat` (optional) must be JSON numbers, as PyJWT requires: a
+    /// token whose time claim is a string or anything else is malformed, never unchecked. `exp`
+    /// must not have passed and `nbf` and `iat` not be ahead, each with the leeway.
+    fn times(&self, claims: &Map<String, Value>, now: f64) -> Result<(), TokenRejection> {
+        let time = |name: &str| match claims.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(TokenRejection::Malformed),
+            Some(_) => Err(TokenRejection::Malformed),
+        };
+        let leeway = self.rules.leeway.as_secs_f64();
+        let exp = time("exp")?.ok_or(TokenRejection::Expired)?;
+        if exp <= now - leeway {
+            return Err(TokenRejection::Expired);
+        }
+        if time("nbf")?.is_some_and(|nbf| nbf > now + leeway) {
+            return Err(TokenRejection::NotYetValid);
+        }
+        if time("iat")?.is_some_and(|iat| iat > now + leeway) {
+            return Err(TokenRejection::NotYetValid);
+        }
+        Ok(())
+    }
+
     fn user_id(&self, claims: &Map<String, Value>) -> Result<UserId, TokenRejection> {
         match claims.get("token_type") {
             None => {}
@@ -106,7 +131,12 @@ impl JwtVerifier {
         }
         let id = match claims.get(&self.rules.user_claim) {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+            // As an integer, so that `-0` names user 0 as it does for Python.
+            Some(Value::Number(n)) => match (n.as_u64(), n.as_i64()) {
+                (Some(id), _) => id.to_string(),
+                (None, Some(id)) => id.to_string(),
+                (None, None) => return Err(TokenRejection::NoUserId),
+            },
             _ => return Err(TokenRejection::NoUserId),
         };
         UserId::parse(id).map_err(|_| TokenRejection::NoUserId)
@@ -141,6 +171,11 @@ impl TokenVerifier for JwtVerifier {
         let data =
             jsonwebtoken::decode::<Map<String, Value>>(token, &key, &self.validation(header.alg))
                 .map_err(|e| rejection(e.kind()))?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        self.times(&data.claims, now)?;
         self.user_id(&data.claims)
     }
 }

@@ -77,6 +77,36 @@ async fn time_claims_are_enforced() {
 }
 
 #[tokio::test]
+async fn time_claims_that_are_not_numbers_are_refused() {
+    let exp = now() + 60;
+    for claims in [
+        json!({"exp": exp.to_string(), "user_id": 1}),
+        json!({"exp": exp, "nbf": (now() + 3600).to_string(), "user_id": 1}),
+        json!({"exp": exp, "nbf": "0", "user_id": 1}),
+        json!({"exp": exp, "iat": "yesterday", "user_id": 1}),
+        json!({"exp": exp, "nbf": null, "user_id": 1}),
+        json!({"exp": exp, "nbf": [1], "user_id": 1}),
+        json!({"exp": {"t": exp}, "user_id": 1}),
+        json!({"exp": true, "user_id": 1}),
+    ] {
+        assert!(verify(claims.clone()).await.is_err(), "{claims}");
+    }
+    // Numbers of every JSON shape are numbers.
+    assert!(verify(
+        json!({"exp": exp as f64 + 0.5, "iat": now(), "nbf": now() - 10, "user_id": 1})
+    )
+    .await
+    .is_ok());
+    let huge: Value = serde_json::from_str(r#"{"exp": 1e400, "user_id": 1}"#).unwrap();
+    assert_eq!(verify(huge).await, Err(TokenRejection::Malformed));
+    assert_eq!(
+        verify(json!({"exp": exp, "iat": now() + 3600, "user_id": 1})).await,
+        Err(TokenRejection::NotYetValid),
+        "issued in the future"
+    );
+}
+
+#[tokio::test]
 async fn refresh_tokens_and_bad_user_claims_are_refused() {
     let base = |extra: Value| {
         let mut claims = json!({"exp": now() + 60, "user_id": 1});

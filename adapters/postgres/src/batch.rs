@@ -12,10 +12,16 @@
 //! Every job's statement starts after the job arrived, so it sees everything committed before its
 //! request did. A leader whose request is cancelled passes its lane on as it is dropped; the jobs
 //! of its unfinished batch queue again.
+//!
+//! A job is taken into a batch only while its requester still waits for it, and a write only
+//! when its request's [`WriteGate`] lets it start (so a request already answered 503 for its
+//! timeout is never written by another request's leader, and one whose write was taken is
+//! answered with its outcome). A job taken once stays taken if it queues again.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use iam_ports::WriteGate;
 use tokio::sync::oneshot;
 
 /// The most jobs one statement serves.
@@ -29,6 +35,8 @@ enum Message<P, A> {
 struct Waiter<P, A> {
     job: P,
     reply: oneshot::Sender<Message<P, A>>,
+    /// The requester's gate, on lanes of writes.
+    gate: Option<Arc<WriteGate>>,
 }
 
 struct State<P, A> {
@@ -40,6 +48,8 @@ struct State<P, A> {
 pub struct Lanes<P, A> {
     lanes: usize,
     fits: fn(&P, &P) -> bool,
+    /// Jobs are writes: each starts only through its request's gate.
+    writes: bool,
     state: Mutex<State<P, A>>,
 }
 
@@ -49,6 +59,8 @@ pub enum Turn<'a, P, A> {
     Answer(A),
     /// This job leads: run [`Batch::jobs`] and give the answers to [`Batch::finish`].
     Lead(Batch<'a, P, A>),
+    /// A write whose request's gate was closed before it started: it must not run.
+    Refused,
 }
 
 /// A batch held by its leader, with its lane.
@@ -61,12 +73,23 @@ pub struct Batch<'a, P, A> {
 }
 
 impl<P, A> Lanes<P, A> {
-    /// `lanes` batches at most run at once; two jobs share a batch only when `fits` holds for
-    /// them (it is asked for each pair).
+    /// Lanes of reads: `lanes` batches at most run at once; two jobs share a batch only when
+    /// `fits` holds for them (it is asked for each pair).
     pub fn new(lanes: usize, fits: fn(&P, &P) -> bool) -> Self {
+        Self::build(lanes, fits, false)
+    }
+
+    /// Lanes of writes: as [`Lanes::new`], and each job starts only when the [`WriteGate`] of the
+    /// task that joined lets it ([`WriteGate::try_start`]).
+    pub fn for_writes(lanes: usize, fits: fn(&P, &P) -> bool) -> Self {
+        Self::build(lanes, fits, true)
+    }
+
+    fn build(lanes: usize, fits: fn(&P, &P) -> bool, writes: bool) -> Self {
         Lanes {
             lanes: lanes.max(1),
             fits,
+            writes,
             state: Mutex::new(State {
                 busy: 0,
                 queue: VecDeque::new(),
@@ -81,14 +104,23 @@ impl<P, A> Lanes<P, A> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Takes from the queue the jobs that fit with `batch` (and each other), in queue order.
+    /// Takes a queued job for a batch: true while its requester waits and (for a write) its
+    /// gate lets it start. A job refused here is dropped from the queue.
+    fn claim(waiter: &Waiter<P, A>) -> bool {
+        !waiter.reply.is_closed() && waiter.gate.as_ref().is_none_or(|gate| gate.try_start())
+    }
+
+    /// Takes from the queue the jobs that fit with `batch` (and each other), in queue order;
+    /// drops the fitting ones that can no longer be claimed.
     fn take_fitting(&self, state: &mut State<P, A>, batch: &mut Vec<Waiter<P, A>>) {
         let mut i = 0;
         while i < state.queue.len() && batch.len() < MAX_BATCH {
             let job = &state.queue[i].job;
             if batch.iter().all(|w| (self.fits)(&w.job, job)) {
                 if let Some(waiter) = state.queue.remove(i) {
-                    batch.push(waiter);
+                    if Self::claim(&waiter) {
+                        batch.push(waiter);
+                    }
                 }
             } else {
                 i += 1;
@@ -96,11 +128,23 @@ impl<P, A> Lanes<P, A> {
         }
     }
 
+    /// How many jobs wait in the queue, and how many lanes are busy.
+    #[cfg(test)]
+    pub(crate) fn queued(&self) -> (usize, usize) {
+        let state = self.state();
+        (state.queue.len(), state.busy)
+    }
+
     /// Queues `job`, or makes it lead at once when a lane is free.
     pub async fn join(&self, job: P) -> Turn<'_, P, A>
     where
         P: Clone,
     {
+        let gate = if self.writes {
+            WriteGate::current()
+        } else {
+            None
+        };
         loop {
             let (reply, answer) = oneshot::channel();
             let batch = {
@@ -108,8 +152,12 @@ impl<P, A> Lanes<P, A> {
                 let mut batch = vec![Waiter {
                     job: job.clone(),
                     reply,
+                    gate: gate.clone(),
                 }];
                 if state.busy < self.lanes {
+                    if !Self::claim(&batch[0]) {
+                        return Turn::Refused;
+                    }
                     state.busy += 1;
                     self.take_fitting(&mut state, &mut batch);
                     Some(batch)
@@ -123,6 +171,10 @@ impl<P, A> Lanes<P, A> {
                 None => match answer.await {
                     Ok(Message::Answer(answer)) => return Turn::Answer(answer),
                     Ok(Message::Lead(others)) => others,
+                    // Dropped from the queue: the gate closed before the job was taken.
+                    Err(_) if gate.as_ref().is_some_and(|gate| !gate.try_start()) => {
+                        return Turn::Refused
+                    }
                     // The leader of this job's batch was cancelled: queue again.
                     Err(_) => continue,
                 },
@@ -149,6 +201,9 @@ impl<P, A> Lanes<P, A> {
     fn pass_lane(&self) {
         let mut state = self.state();
         while let Some(first) = state.queue.pop_front() {
+            if !Self::claim(&first) {
+                continue;
+            }
             let mut batch = vec![first];
             self.take_fitting(&mut state, &mut batch);
             let first = batch.remove(0);
@@ -220,7 +275,7 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use super::{Lanes, Turn};
+    use super::{Lanes, Turn, WriteGate};
 
     /// Jobs are numbers; odd and even numbers never share a batch.
     fn lanes(n: usize) -> Arc<Lanes<u32, u32>> {
@@ -242,6 +297,7 @@ mod tests {
                 let answers = batch.jobs().iter().map(|j| j * 10).collect();
                 batch.finish(answers)
             }
+            Turn::Refused => 0,
         }
     }
 
@@ -257,7 +313,7 @@ mod tests {
                 assert_eq!(batch.jobs(), &[7]);
                 assert_eq!(batch.finish(vec![70]), 70);
             }
-            Turn::Answer(_) => panic!("nobody else could have answered"),
+            Turn::Answer(_) | Turn::Refused => panic!("nobody else could have answered"),
         }
         // The lane is free again.
         assert!(matches!(lanes.join(8).await, Turn::Lead(_)));
@@ -339,6 +395,111 @@ mod tests {
         );
         assert_eq!(futures_join(vec![a, b, c]).await, vec![10, 30, 50]);
         assert_eq!(log.lock().unwrap().len(), 3);
+    }
+
+    /// Jobs of a write lane: a leader runs its batch when `go` fires, recording it in `log`.
+    async fn write(
+        lanes: Arc<Lanes<u32, u32>>,
+        job: u32,
+        log: Arc<std::sync::Mutex<Vec<Vec<u32>>>>,
+        go: tokio::sync::oneshot::Receiver<()>,
+    ) -> Option<u32> {
+        match lanes.join(job).await {
+            Turn::Answer(answer) => Some(answer),
+            Turn::Lead(batch) => {
+                let _ = go.await;
+                log.lock().unwrap().push(batch.jobs().to_vec());
+                let answers = batch.jobs().iter().map(|j| j * 10).collect();
+                Some(batch.finish(answers))
+            }
+            Turn::Refused => None,
+        }
+    }
+
+    /// Waits (without deciding anything by time) until the lane is busy and `n` jobs are queued.
+    async fn until_queued(lanes: &Lanes<u32, u32>, n: usize) {
+        while lanes.queued() != (n, 1) {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_queued_write_whose_gate_closed_is_never_run_by_another_leader() {
+        let lanes = Arc::new(Lanes::for_writes(1, |_, _| true));
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (go, wait) = tokio::sync::oneshot::channel();
+        let leader = tokio::spawn(write(lanes.clone(), 1, log.clone(), wait));
+        until_queued(&lanes, 0).await;
+        // The timed-out request: queued behind the leader, inside its gate.
+        let gate = WriteGate::new();
+        let (ready, at_once) = tokio::sync::oneshot::channel();
+        ready.send(()).unwrap();
+        let late = tokio::spawn(
+            gate.clone()
+                .scope(write(lanes.clone(), 2, log.clone(), at_once)),
+        );
+        until_queued(&lanes, 1).await;
+        // Its timeout closes the gate and answers 503; the task lives on until dropped.
+        assert!(gate.close());
+        // A third job queues behind it and must still be served.
+        let (go3, wait3) = tokio::sync::oneshot::channel();
+        let third = tokio::spawn(write(lanes.clone(), 3, log.clone(), wait3));
+        until_queued(&lanes, 2).await;
+        go3.send(()).unwrap();
+        go.send(()).unwrap();
+        assert_eq!(leader.await.unwrap(), Some(10));
+        assert_eq!(
+            late.await.unwrap(),
+            None,
+            "the closed job learns it was refused"
+        );
+        // 3 leads its own batch.
+        assert_eq!(third.await.unwrap(), Some(30));
+        assert_eq!(*log.lock().unwrap(), vec![vec![1], vec![3]]);
+    }
+
+    #[tokio::test]
+    async fn a_write_taken_into_a_batch_cannot_be_timed_out() {
+        let lanes = Arc::new(Lanes::for_writes(1, |_, _| true));
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (go, wait) = tokio::sync::oneshot::channel();
+        let leader = tokio::spawn(write(lanes.clone(), 1, log.clone(), wait));
+        until_queued(&lanes, 0).await;
+        let gate = WriteGate::new();
+        let (go2, wait2) = tokio::sync::oneshot::channel();
+        let queued = tokio::spawn(
+            gate.clone()
+                .scope(write(lanes.clone(), 2, log.clone(), wait2)),
+        );
+        until_queued(&lanes, 1).await;
+        go2.send(()).unwrap();
+        go.send(()).unwrap();
+        assert_eq!(leader.await.unwrap(), Some(10));
+        // The lane passed to 2, which leads (and so has started): its timeout must wait for it.
+        assert_eq!(queued.await.unwrap(), Some(20));
+        assert!(
+            !gate.close(),
+            "a started write is answered with its outcome"
+        );
+        assert_eq!(*log.lock().unwrap(), vec![vec![1], vec![2]]);
+    }
+
+    #[tokio::test]
+    async fn a_queued_job_whose_requester_is_gone_is_dropped_from_the_queue() {
+        let lanes = Arc::new(Lanes::for_writes(1, |_, _| true));
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (go, wait) = tokio::sync::oneshot::channel();
+        let leader = tokio::spawn(write(lanes.clone(), 1, log.clone(), wait));
+        until_queued(&lanes, 0).await;
+        let (_go2, wait2) = tokio::sync::oneshot::channel();
+        let gone = tokio::spawn(write(lanes.clone(), 2, log.clone(), wait2));
+        until_queued(&lanes, 1).await;
+        gone.abort();
+        assert!(gone.await.unwrap_err().is_cancelled());
+        go.send(()).unwrap();
+        assert_eq!(leader.await.unwrap(), Some(10));
+        assert_eq!(lanes.queued(), (0, 0));
+        assert_eq!(*log.lock().unwrap(), vec![vec![1]]);
     }
 
     async fn futures_join(handles: Vec<tokio::task::JoinHandle<u32>>) -> Vec<u32> {

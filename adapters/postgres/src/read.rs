@@ -243,6 +243,7 @@ pub(crate) fn read_lanes(lanes: usize) -> ReadLanes {
 pub(crate) async fn fetch_row(lanes: &ReadLanes, pool: &Pool, sql: &str, user: &str) -> RowAnswer {
     match lanes.join(user.to_owned()).await {
         Turn::Answer(answer) => answer,
+        Turn::Refused => unreachable!("lanes of reads never refuse a job"),
         Turn::Lead(batch) => {
             let answers = match rows_by_user(pool, sql, batch.jobs()).await {
                 Ok(rows) => batch

@@ -37,13 +37,15 @@ pub(crate) enum UpdateAnswer {
     Alone,
     /// The database is unavailable.
     Failed(BatchError),
+    /// The request's time ran out before its update started ([`iam_ports::gate`]): not run.
+    Refused,
 }
 
 /// The lanes of scalar updates: one at a time, batches of one column set and distinct users.
 pub(crate) type UpdateLanes = Lanes<ScalarUpdate, UpdateAnswer>;
 
 pub(crate) fn update_lanes() -> UpdateLanes {
-    Lanes::new(1, |a, b| {
+    Lanes::for_writes(1, |a, b| {
         a.scalars == b.scalars && a.detail.user_id != b.detail.user_id
     })
 }
@@ -57,6 +59,7 @@ pub(crate) async fn update<'a>(
 ) -> Result<UpdateAnswer, Single<'a>> {
     match lanes.join(update).await {
         Turn::Answer(answer) => Ok(answer),
+        Turn::Refused => Ok(UpdateAnswer::Refused),
         Turn::Lead(batch) if batch.jobs().len() == 1 => Err(Single(batch)),
         Turn::Lead(batch) => {
             let answers = match run(pool, batch.jobs()).await {

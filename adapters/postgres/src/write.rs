@@ -9,7 +9,8 @@ use iam_domain::stored::Column;
 use iam_domain::values::{CatalogueName, NameList};
 use iam_domain::{Field, UserDetail, UserId, UserProfile, Version};
 use iam_ports::{
-    Cause, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, UserDetailsRepository,
+    start_write, Cause, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, TimedOut,
+    UserDetailsRepository,
 };
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
@@ -287,6 +288,7 @@ impl PgStore {
             Ok(UpdateAnswer::Row(None)) => Err(self.missed(&detail.user_id).await),
             Ok(UpdateAnswer::Alone) => self.update_scalars(detail, changed, expected, today).await,
             Ok(UpdateAnswer::Failed(error)) => Err(RepoUpdateError::Unavailable(Box::new(error))),
+            Ok(UpdateAnswer::Refused) => Err(RepoUpdateError::Unavailable(Box::new(TimedOut))),
             Err(single) => {
                 let outcome = self.update_scalars(detail, changed, expected, today).await;
                 drop(single);
@@ -306,6 +308,9 @@ impl PgStore {
         let (sql, scalars) = update_statement(changed, "RETURNING version");
         let query = bound(&sql, detail, &scalars, expected);
         let mut conn = self.pool.acquire().await.map_err(update_error)?;
+        if !start_write() {
+            return Err(RepoUpdateError::Unavailable(Box::new(TimedOut)));
+        }
         let mut tx = conn.begin().await.map_err(update_error)?;
         if query
             .fetch_optional(&mut *tx)
@@ -401,6 +406,9 @@ impl UserDetailsRepository for PgStore {
             query = bind(query, detail.column(*field));
         }
         let mut conn = self.pool.acquire().await.map_err(error)?;
+        if !start_write() {
+            return Err(RepoInsertError::Unavailable(Box::new(TimedOut)));
+        }
         let mut tx = conn.begin().await.map_err(error)?;
         query.execute(&mut *tx).await.map_err(error)?;
         let nonempty = read::LISTS
@@ -438,6 +446,9 @@ impl UserDetailsRepository for PgStore {
     ) -> Result<(), RepoDeleteError> {
         let error = |e| classify(e, RepoDeleteError::Unavailable, RepoDeleteError::Unexpected);
         let mut conn = self.pool.acquire().await.map_err(error)?;
+        if !start_write() {
+            return Err(RepoDeleteError::Unavailable(Box::new(TimedOut)));
+        }
         let deleted = sqlx::query(
             "DELETE FROM user_details WHERE user_id = $1 AND ($2::bigint IS NULL OR version = $2)",
         )

@@ -7,13 +7,13 @@ use iam_domain::stored::{Column, StoredValue};
 use iam_domain::values::NameList;
 use iam_domain::{CatalogueEntry, Field, Figures, UserDetail, UserId, UserProfile, Version};
 use iam_ports::{
-    Cause, FigureFacts, FigureFactsError, RepoDeleteError, RepoFindError, RepoInsertError,
-    RepoUpdateError, UserDetailsRepository,
+    start_write, Cause, FigureFacts, FigureFactsError, RepoDeleteError, RepoFindError,
+    RepoInsertError, RepoUpdateError, TimedOut, UserDetailsRepository,
 };
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::types::Json;
-use sqlx::{Row, Sqlite, SqliteConnection};
+use sqlx::{Connection, Row, Sqlite, SqliteConnection};
 
 use crate::SqliteStore;
 
@@ -329,7 +329,11 @@ impl UserDetailsRepository for SqliteStore {
         for field in scalar_fields() {
             query = bind(query, detail.column(field));
         }
-        let mut tx = self.writer.begin().await.map_err(error)?;
+        let mut conn = self.writer.acquire().await.map_err(error)?;
+        if !start_write() {
+            return Err(RepoInsertError::Unavailable(Box::new(TimedOut)));
+        }
+        let mut tx = conn.begin().await.map_err(error)?;
         query.execute(&mut *tx).await.map_err(error)?;
         for field in LISTS {
             if let Column::Names(list) = detail.column(field) {
@@ -373,7 +377,11 @@ impl UserDetailsRepository for SqliteStore {
         for field in &scalars {
             query = bind(query, detail.column(*field));
         }
-        let mut tx = self.writer.begin().await.map_err(error)?;
+        let mut conn = self.writer.acquire().await.map_err(error)?;
+        if !start_write() {
+            return Err(RepoUpdateError::Unavailable(Box::new(TimedOut)));
+        }
+        let mut tx = conn.begin().await.map_err(error)?;
         if query
             .execute(&mut *tx)
             .await
@@ -410,6 +418,9 @@ impl UserDetailsRepository for SqliteStore {
     ) -> Result<(), RepoDeleteError> {
         let error = |e| classify(e, RepoDeleteError::Unavailable, RepoDeleteError::Unexpected);
         let mut conn = self.writer.acquire().await.map_err(error)?;
+        if !start_write() {
+            return Err(RepoDeleteError::Unavailable(Box::new(TimedOut)));
+        }
         let deleted = sqlx::query(
             "DELETE FROM user_details WHERE user_id = ?1 AND (?2 IS NULL OR version = ?2)",
         )

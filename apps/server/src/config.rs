@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +24,9 @@ pub enum LogFormat {
 pub struct Settings {
     /// `IAM_BIND`: the address to listen on.
     pub bind: SocketAddr,
-    /// `IAM_DATABASE_URL`: `postgres://…` or `sqlite:…`.
-    pub database_url: String,
+    /// `IAM_DATABASE_URL`: `postgres://…` or `sqlite:…`; secret, since it may carry a password
+    /// (see [`redact_url`] for what may be shown of it).
+    pub database_url: SecretString,
     /// `IAM_JWT_SECRET`: the HS256 secret shared with the token issuer.
     pub jwt_secret: Option<SecretString>,
     /// `IAM_JWT_JWKS_URL`: where RS256/ES256 keys are published.
@@ -52,6 +53,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// `IAM_REQUEST_TIMEOUT`: the longest a request may take.
     pub request_timeout: Duration,
+    /// `IAM_CLIENT_TIMEOUT`: the longest silence while a client sends a request's head or body.
+    pub client_timeout: Duration,
     /// `IAM_SHUTDOWN_GRACE`: how long requests in flight may finish after SIGINT/SIGTERM.
     pub shutdown_grace: Duration,
     /// `IAM_CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call from a browser.
@@ -92,7 +95,7 @@ pub enum ConfigError {
 }
 
 /// The settings: env var name, file key, what it accepts.
-const KEYS: [(&str, &str); 19] = [
+const KEYS: [(&str, &str); 20] = [
     ("IAM_BIND", "bind"),
     ("IAM_DATABASE_URL", "database_url"),
     ("IAM_JWT_SECRET", "jwt_secret"),
@@ -108,6 +111,7 @@ const KEYS: [(&str, &str); 19] = [
     ("IAM_POOL_SIZE", "pool_size"),
     ("IAM_BODY_LIMIT", "body_limit"),
     ("IAM_REQUEST_TIMEOUT", "request_timeout"),
+    ("IAM_CLIENT_TIMEOUT", "client_timeout"),
     ("IAM_SHUTDOWN_GRACE", "shutdown_grace"),
     ("IAM_CORS_ALLOWED_ORIGINS", "cors_allowed_origins"),
     ("IAM_WORKERS", "workers"),
@@ -156,7 +160,11 @@ impl Raw {
             Some(v) => parse(v.trim()).ok_or_else(|| ConfigError::Invalid {
                 setting: key,
                 accepts,
-                got: v.to_owned(),
+                got: if key == "IAM_DATABASE_URL" {
+                    redact_url(v)
+                } else {
+                    v.to_owned()
+                },
             }),
         }
     }
@@ -220,13 +228,13 @@ impl Settings {
             )?,
             database_url: raw.parse(
                 "IAM_DATABASE_URL",
-                DEFAULT_DATABASE_URL.to_owned(),
+                SecretString::from(DEFAULT_DATABASE_URL),
                 "a postgres://… or sqlite:… URL",
                 |v| {
                     (v.starts_with("postgres://")
                         || v.starts_with("postgresql://")
                         || v.starts_with("sqlite:"))
-                    .then(|| v.to_owned())
+                    .then(|| SecretString::from(v.to_owned()))
                 },
             )?,
             jwt_secret: raw
@@ -304,6 +312,12 @@ impl Settings {
                 duration,
                 |v| parse_duration(v).filter(|d| !d.is_zero()),
             )?,
+            client_timeout: raw.parse(
+                "IAM_CLIENT_TIMEOUT",
+                Duration::from_secs(5),
+                duration,
+                |v| parse_duration(v).filter(|d| !d.is_zero()),
+            )?,
             shutdown_grace: raw.parse(
                 "IAM_SHUTDOWN_GRACE",
                 Duration::from_secs(30),
@@ -345,15 +359,15 @@ impl Settings {
 
     /// True when the database is the embedded SQLite file.
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database_url.expose_secret().starts_with("sqlite:")
     }
 
     /// The folder of the SQLite file, where the development secret is kept.
     pub fn sqlite_dir(&self) -> Option<std::path::PathBuf> {
-        let path = self
-            .database_url
+        let url = self.database_url.expose_secret();
+        let path = url
             .strip_prefix("sqlite://")
-            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+            .or_else(|| url.strip_prefix("sqlite:"))?;
         let path = path.split('?').next().unwrap_or(path);
         Some(
             Path::new(path)
@@ -362,6 +376,38 @@ impl Settings {
                 .unwrap_or_default(),
         )
     }
+}
+
+/// A database URL as it may be shown: the password in `user:password@` and any `password=`
+/// parameter replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let mut out = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let rest = match rest.rsplit_once('@') {
+                Some((credentials, host)) => match credentials.split_once(':') {
+                    Some((user, _)) => format!("{user}:***@{host}"),
+                    None => rest.to_owned(),
+                },
+                None => rest.to_owned(),
+            };
+            format!("{scheme}://{rest}")
+        }
+        None => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|param| match param.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => param.to_owned(),
+            })
+            .collect();
+        out = format!("{out}?{}", params.join("&"));
+    }
+    out
 }
 
 /// The worker threads when `IAM_WORKERS` is 0: two per core. The service shares its machine
@@ -376,7 +422,6 @@ pub fn default_workers() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -389,7 +434,8 @@ mod tests {
     fn defaults_need_nothing() {
         let s = Settings::load(None, env(&[])).unwrap();
         assert_eq!(s.bind.to_string(), "127.0.0.1:8000");
-        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.database_url.expose_secret(), DEFAULT_DATABASE_URL);
+        assert_eq!(s.client_timeout, Duration::from_secs(5));
         assert!(s.jwt_secret.is_none());
         assert_eq!(s.jwt_user_claim, "user_id");
         assert_eq!(s.body_limit, 65536);
@@ -436,8 +482,50 @@ mod tests {
 
     #[test]
     fn secrets_do_not_show_in_debug_output() {
-        let s = Settings::load(None, env(&[("IAM_JWT_SECRET", "hunter2-very-secret")])).unwrap();
-        assert!(!format!("{s:?}").contains("hunter2"));
+        let s = Settings::load(
+            None,
+            env(&[
+                ("IAM_JWT_SECRET", "hunter2-very-secret"),
+                (
+                    "IAM_DATABASE_URL",
+                    "postgres://iam:pg-pass-123@db.internal/iam",
+                ),
+            ]),
+        )
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("pg-pass-123"), "{shown}");
+        assert_eq!(
+            s.database_url.expose_secret(),
+            "postgres://iam:pg-pass-123@db.internal/iam"
+        );
+    }
+
+    #[test]
+    fn a_bad_database_url_is_named_without_its_password() {
+        let err = Settings::load(
+            None,
+            env(&[("IAM_DATABASE_URL", "mysql://root:hunter2@db/x?password=p2")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!err.contains("hunter2") && !err.contains("p2"), "{err}");
+        assert!(err.contains("mysql://root:***@db/x?password=***"), "{err}");
+    }
+
+    #[test]
+    fn urls_are_redacted_of_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://u:p@h:5432/d?sslmode=require"),
+            "postgres://u:***@h:5432/d?sslmode=require"
+        );
+        assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
+        assert_eq!(
+            redact_url("postgres:///d?user=u&Password=x"),
+            "postgres:///d?user=u&Password=***"
+        );
+        assert_eq!(redact_url("sqlite://data/iam.db"), "sqlite://data/iam.db");
     }
 
     #[test]

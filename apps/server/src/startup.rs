@@ -18,7 +18,7 @@ use iam_ports::{
 };
 use iam_postgres::{PgStore, PoolSettings};
 use iam_sqlite::SqliteStore;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::config::Settings;
@@ -47,7 +47,7 @@ impl Store {
             // Reads on an embedded file are CPU-bound: more readers than a few per core only add
             // page caches (about 2 MiB each) to the resident memory.
             let readers = settings.pool_size.min(SQLITE_MAX_READERS);
-            let store = SqliteStore::open(&settings.database_url, readers)
+            let store = SqliteStore::open(settings.database_url.expose_secret(), readers)
                 .await
                 .with_context(|| "opening the SQLite database (IAM_DATABASE_URL)".to_owned())?;
             Ok(Store::Sqlite(store))
@@ -56,7 +56,7 @@ impl Store {
                 max_connections: settings.pool_size,
                 ..PoolSettings::default()
             };
-            let store = PgStore::connect_lazy(&settings.database_url, &pool)
+            let store = PgStore::connect_lazy(settings.database_url.expose_secret(), &pool)
                 .context("IAM_DATABASE_URL is not a valid PostgreSQL URL")?;
             Ok(Store::Postgres(store))
         }
@@ -220,6 +220,7 @@ impl Application {
                 body_limit: settings.body_limit,
                 retry_after_secs: 5,
                 request_timeout: settings.request_timeout,
+                client_timeout: settings.client_timeout,
             },
             metrics,
         };
@@ -234,6 +235,7 @@ impl Application {
                 .configure(iam_http::configure(state.clone()))
         })
         .shutdown_timeout(settings.shutdown_grace.as_secs())
+        .client_request_timeout(settings.client_timeout)
         .workers(match settings.workers {
             0 => crate::config::default_workers(),
             n => n,

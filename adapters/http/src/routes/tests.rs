@@ -285,3 +285,70 @@ async fn readiness_maps_a_storage_failure_to_503() {
     assert_eq!(status, 503);
     assert!(header(&headers, "retry-after").is_some());
 }
+
+mod timeouts {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use tokio::time::Instant;
+
+    use super::super::within_write;
+    use super::*;
+    use crate::error::ApiError;
+
+    fn state() -> AppState {
+        AppState {
+            service: Arc::new(MockUserDetailsService::new()),
+            verifier: Arc::new(verifier()),
+            settings: HttpSettings::default(),
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_that_started_before_the_deadline_is_answered_with_its_outcome() {
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let outcome = within_write(&state(), deadline, async {
+            assert!(iam_ports::start_write());
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok(7)
+        })
+        .await;
+        assert_eq!(outcome.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_write_not_started_by_the_deadline_is_503_and_never_starts() {
+        let wrote = Arc::new(AtomicBool::new(false));
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let outcome = within_write(&state(), deadline, {
+            let wrote = wrote.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                if iam_ports::start_write() {
+                    wrote.store(true, Ordering::SeqCst);
+                }
+                Ok(7)
+            }
+        })
+        .await;
+        assert!(matches!(outcome, Err(ApiError::Unavailable { .. })));
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(!wrote.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_write_handed_to_another_task_with_its_gate_cannot_start_after_a_503() {
+        // As a batching leader does: the gate travels with the job, not with the task.
+        let (send, receive) = tokio::sync::oneshot::channel();
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let outcome = within_write(&state(), deadline, async move {
+            send.send(iam_ports::WriteGate::current().unwrap()).unwrap();
+            std::future::pending::<std::result::Result<(), ApiError>>().await
+        })
+        .await;
+        assert!(matches!(outcome, Err(ApiError::Unavailable { .. })));
+        let gate = receive.await.unwrap();
+        assert!(!gate.try_start());
+    }
+}
