@@ -25,14 +25,25 @@ pub struct TestApp {
     handle: actix_web::dev::ServerHandle,
 }
 
-/// Starts a server on `store` with the test secret, then applies `extra` environment settings.
-///
-/// # Panics
-/// When the server cannot start.
-pub async fn spawn_app_with(store: TestStore, extra: &[(&str, &str)]) -> TestApp {
+/// A second server on the store of a [`TestApp`]: shares nothing with it but the database.
+pub struct OtherServer {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl OtherServer {
+    /// Stops the server.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// Starts a server on the database at `url` with the test secret and `extra` settings.
+async fn start_server(url: &str, extra: &[(&str, &str)]) -> (String, actix_web::dev::ServerHandle) {
     let mut env: Vec<(String, String)> = vec![
         ("IAM_BIND".into(), "127.0.0.1:0".into()),
-        ("IAM_DATABASE_URL".into(), store.url.clone()),
+        ("IAM_DATABASE_URL".into(), url.to_owned()),
         ("IAM_JWT_SECRET".into(), SECRET.into()),
         ("IAM_MIGRATE_ON_START".into(), "false".into()),
         ("IAM_WORKERS".into(), "2".into()),
@@ -45,6 +56,15 @@ pub async fn spawn_app_with(store: TestStore, extra: &[(&str, &str)]) -> TestApp
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
+    (address, handle)
+}
+
+/// Starts a server on `store` with the test secret, then applies `extra` environment settings.
+///
+/// # Panics
+/// When the server cannot start.
+pub async fn spawn_app_with(store: TestStore, extra: &[(&str, &str)]) -> TestApp {
+    let (address, handle) = start_server(&store.url, extra).await;
     TestApp {
         address,
         client: Client::builder()
@@ -104,6 +124,13 @@ impl TestApp {
             .unwrap();
         assert_eq!(response.status(), 201, "{:?}", response.text().await);
         response.json().await.unwrap()
+    }
+
+    /// Starts another server on this app's database (its own pool and state, as a new process
+    /// would have), with the default test settings.
+    pub async fn another_server(&self) -> OtherServer {
+        let (address, handle) = start_server(&self.store.url, &[]).await;
+        OtherServer { address, handle }
     }
 
     /// Stops the server and removes the store.

@@ -10,3 +10,28 @@
 pub mod app;
 pub mod contract;
 pub mod stores;
+
+/// Runs each named `async fn(&TestApp)` of the calling module once per store, each on a fresh
+/// store and server: `both_stores!(first_test, second_test);` makes modules `sqlite` and
+/// `postgres` with one `#[tokio::test]` per name.
+#[macro_export]
+macro_rules! both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $crate::both_stores!(@suite $crate::stores::sqlite; $($name),*);
+        }
+        mod postgres {
+            $crate::both_stores!(@suite $crate::stores::postgres; $($name),*);
+        }
+    };
+    (@suite $store:path; $($name:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::app::spawn_app($store().await).await;
+                super::$name(&app).await;
+                app.cleanup().await;
+            }
+        )*
+    };
+}

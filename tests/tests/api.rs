@@ -1,36 +1,11 @@
 //! The HTTP contract end to end: a real server on a random port, over SQLite and over PostgreSQL.
 //! Every test runs once per store.
 
-use iam_tests::app::{spawn_app, TestApp, CREATE, ME};
+use iam_tests::app::{TestApp, CREATE, ME};
+use iam_tests::both_stores;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-macro_rules! suite {
-    ($store:path; $($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let app = spawn_app($store().await).await;
-                super::$name(&app).await;
-                app.cleanup().await;
-            }
-        )*
-    };
-}
-
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            use super::*;
-            suite!(iam_tests::stores::sqlite; $($name),*);
-        }
-        mod postgres {
-            use super::*;
-            suite!(iam_tests::stores::postgres; $($name),*);
-        }
-    };
-}
 
 both_stores!(
     unauthenticated_requests_are_401_whatever_the_method,
@@ -390,6 +365,8 @@ async fn validation_boundaries(app: &TestApp) {
         (json!({"country": "c".repeat(101)}), "country"),
         (json!({"phone": "1".repeat(33)}), "phone"),
         (json!({"phone": "123"}), "phone"),
+        (json!({"phone": ""}), "phone"),
+        (json!({"phone": "   "}), "phone"),
         (json!({"bio": "🦀".repeat(5001)}), "bio"),
         (
             json!({"skills": (0..51).map(|i| format!("s{i}")).collect::<Vec<_>>()}),
