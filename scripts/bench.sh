@@ -19,7 +19,7 @@ fi
 connections=${BENCH_CONNECTIONS:-64}
 pg_clients=${BENCH_PG_CLIENTS:-16}
 
-scripts/ensure-postgres.sh
+. scripts/pg-private.sh
 if ! command -v wrk >/dev/null; then
   echo "bench: installing wrk" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
@@ -32,16 +32,20 @@ seeder=target/release/iam-bench
 work=$(mktemp -d)
 secret="bench-$(date +%s%N)"
 db="iam_bench_$$"
-pg_url="postgres://postgres@127.0.0.1:5432/$db"
 server_pid=""
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  pg_private_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-psql_admin() { psql -h 127.0.0.1 -U postgres -d postgres -qAtc "$1"; }
+# PostgreSQL: a private cluster with its default (durable) settings, so that pgbench and the
+# service are measured on the same server in the same run.
+pg_private_start
+pg_url="postgres://postgres:$PGPASSWORD@127.0.0.1:$PGPORT/$db"
+psql_admin() { psql -d postgres -qAtc "$1"; }
 psql_admin "CREATE DATABASE $db" >/dev/null
 
 echo "bench: seeding $users users on PostgreSQL and on SQLite through the storage code" >&2
@@ -49,18 +53,18 @@ echo "bench: seeding $users users on PostgreSQL and on SQLite through the storag
 psql_admin "ALTER DATABASE $db SET synchronous_commit = off" >/dev/null
 "$seeder" --database-url "$pg_url" --users "$users" --secret "$secret" --tokens "$work/tokens"
 psql_admin "ALTER DATABASE $db RESET synchronous_commit" >/dev/null
-psql -h 127.0.0.1 -U postgres -d "$db" -qc "VACUUM ANALYZE" >/dev/null
+psql -d "$db" -qc "VACUUM ANALYZE" >/dev/null
 "$seeder" --database-url "sqlite://$work/iam.db" --users "$users" --secret "$secret" --tokens "$work/tokens-sqlite" --concurrency 4
 
 # pgbench: PostgreSQL's own limit on the same table, over TCP, prepared statements.
 pgbench_tps() {
   local script=$1
-  pgbench -h 127.0.0.1 -U postgres -n -M prepared -c "$pg_clients" -j 2 -T "$seconds" -D users="$users" \
+  pgbench -h 127.0.0.1 -n -M prepared -c "$pg_clients" -j 2 -T "$seconds" -D users="$users" \
     -f "scripts/bench/$script" "$db" 2>/dev/null | awk '/^tps = /{print $3; exit}'
 }
 pgbench_latency() {
   local script=$1
-  pgbench -h 127.0.0.1 -U postgres -n -M prepared -c "$pg_clients" -j 2 -T "$seconds" -D users="$users" \
+  pgbench -h 127.0.0.1 -n -M prepared -c "$pg_clients" -j 2 -T "$seconds" -D users="$users" \
     -f "scripts/bench/$script" "$db" 2>/dev/null | awk '/^latency average/{print $4; exit}'
 }
 

@@ -14,7 +14,7 @@ fi
 
 cargo build --quiet -p iam-server
 bin=target/debug/iam-server
-seed=../shared/seed/iamuserdetails-me.openapi.json
+seed=docs/openapi/iamuserdetails-me.openapi.json
 work=$(mktemp -d)
 secret="schemathesis-$(date +%s%N)"
 server_pid=""
@@ -53,8 +53,11 @@ run_against() {
 
 run_against sqlite "sqlite://$work/iam.db"
 
+# The PostgreSQL server of the test command (scripts/test.sh): IAM_TEST_DATABASE_URL.
+admin_url=${IAM_TEST_DATABASE_URL:?"set IAM_TEST_DATABASE_URL (scripts/test.sh does)"}
 pg_db="iam_schemathesis_$$"
-psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $pg_db" >/dev/null
-run_against postgres "postgres://postgres@127.0.0.1:5432/$pg_db"
-psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null
+with_database() { python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$1" "$2"; }
+psql "$admin_url" -qc "CREATE DATABASE $pg_db" >/dev/null
+run_against postgres "$(with_database "$admin_url" "$pg_db")"
+psql "$admin_url" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null
 echo "schemathesis: no 5xx and every response matched its schema"

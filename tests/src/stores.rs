@@ -11,7 +11,7 @@ use sqlx::{Connection, PgConnection};
 
 /// The PostgreSQL server tests create their databases on.
 pub fn pg_admin_url() -> String {
-    std::env::var("IAM_TEST_PG_URL")
+    std::env::var("IAM_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 

@@ -264,7 +264,7 @@ async fn unknown_routes_are_404(app: &TestApp) {
 async fn the_representation_has_every_property_with_its_default(app: &TestApp) {
     let body = app.create("u", json!({"user_type": "developer"})).await;
     let seed: Value = serde_json::from_str(include_str!(
-        "../../../shared/seed/iamuserdetails-me.openapi.json"
+        "../../docs/openapi/iamuserdetails-me.openapi.json"
     ))
     .unwrap();
     let properties = seed["components"]["schemas"]["IAMUserDetail"]["properties"]

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 fn seed() -> Value {
     serde_json::from_str(include_str!(
-        "../../../shared/seed/iamuserdetails-me.openapi.json"
+        "../../docs/openapi/iamuserdetails-me.openapi.json"
     ))
     .unwrap()
 }
