@@ -2,8 +2,9 @@
 //!
 //! Every store binds a field through [`UserDetail::column`] and rebuilds details through
 //! [`UserDetail::restore`], so the mapping from fields to columns is written once. Restoring
-//! re-validates every value: a row that breaks a rule (written by hand, say) is an error, never a
-//! value that exists without being valid.
+//! re-validates every value: a field whose stored value cannot be read or breaks a rule (written
+//! around the service, say) is never a value that exists without being valid; it is named in
+//! [`Restored::unreadable`] and takes its unset value, so that a write can replace it.
 
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -44,7 +45,30 @@ pub enum StoredValue {
     Names(Vec<String>),
 }
 
-/// Why a stored row could not become details.
+impl From<Column<'_>> for StoredValue {
+    fn from(column: Column<'_>) -> Self {
+        match column {
+            Column::Text(t) => StoredValue::Text(t.map(str::to_owned)),
+            Column::Json(v) => StoredValue::Json(v.cloned()),
+            Column::Bool(b) => StoredValue::Bool(b),
+            Column::Date(d) => StoredValue::Date(d),
+            Column::Names(n) => {
+                StoredValue::Names(n.names().iter().map(|n| n.as_str().to_owned()).collect())
+            }
+        }
+    }
+}
+
+/// Details rebuilt from a stored row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restored {
+    /// The details; each unreadable field holds its unset value.
+    pub detail: UserDetail,
+    /// The fields that could not be read, with why; empty for a sound row.
+    pub unreadable: Vec<RestoreError>,
+}
+
+/// Why a stored field could not become part of the details.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("stored field {field} is invalid: {error}")]
 pub struct RestoreError {
@@ -109,22 +133,49 @@ impl UserDetail {
     }
 
     /// Rebuilds details from stored values, re-validating each. `value(field)` reads the stored
-    /// value of each writable field (once, in [`Field::ALL`] order) and may fail, as reading a
-    /// column can.
+    /// value of each writable field (once, in [`Field::ALL`] order) and may fail, as decoding a
+    /// column can. A field that fails to read, breaks a rule or has the wrong kind of value takes
+    /// its unset value and is named in [`Restored::unreadable`].
     ///
     /// # Errors
-    /// The first error `value` returns, or a [`RestoreError`] (converted into `E`) naming the
-    /// first field that breaks a rule or has the wrong kind of value.
-    pub fn restore<E: From<RestoreError>>(
+    /// [`RestoreError`] when `user_type`, which has no unset value, cannot be read.
+    pub fn restore<E: std::fmt::Display>(
         user_id: UserId,
         version: Version,
-        value: impl FnMut(Field) -> Result<StoredValue, E>,
-    ) -> Result<UserDetail, E> {
-        let values: Vec<StoredValue> = Field::ALL
+        mut value: impl FnMut(Field) -> Result<StoredValue, E>,
+    ) -> Result<Restored, RestoreError> {
+        // Any valid user type: only the other fields' unset values are taken from it.
+        let blank = UserDetail::new(
+            user_id.clone(),
+            version,
+            UserType::parse("unset").map_err(|error| RestoreError {
+                field: Field::UserType,
+                error,
+            })?,
+        );
+        let mut unreadable = Vec::new();
+        let mut values: Vec<StoredValue> = Field::ALL
             .into_iter()
-            .map(value)
-            .collect::<Result<_, E>>()?;
-        Ok(Self::from_values(user_id, version, &values)?)
+            .map(|field| {
+                value(field).unwrap_or_else(|e| {
+                    unreadable.push(RestoreError {
+                        field,
+                        error: ValueError(e.to_string()),
+                    });
+                    blank.column(field).into()
+                })
+            })
+            .collect();
+        loop {
+            match Self::from_values(user_id.clone(), version, &values) {
+                Ok(detail) => return Ok(Restored { detail, unreadable }),
+                Err(error) if error.field != Field::UserType => {
+                    values[error.field as usize] = blank.column(error.field).into();
+                    unreadable.push(error);
+                }
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     fn from_values(
@@ -217,15 +268,7 @@ mod tests {
     use serde_json::json;
 
     fn owned(column: Column<'_>) -> StoredValue {
-        match column {
-            Column::Text(t) => StoredValue::Text(t.map(str::to_owned)),
-            Column::Json(v) => StoredValue::Json(v.cloned()),
-            Column::Bool(b) => StoredValue::Bool(b),
-            Column::Date(d) => StoredValue::Date(d),
-            Column::Names(n) => {
-                StoredValue::Names(n.names().iter().map(|n| n.as_str().to_owned()).collect())
-            }
-        }
+        column.into()
     }
 
     #[test]
@@ -255,7 +298,8 @@ mod tests {
             Ok::<_, RestoreError>(owned(detail.column(f)))
         })
         .unwrap();
-        assert_eq!(restored, detail);
+        assert_eq!(restored.detail, detail);
+        assert!(restored.unreadable.is_empty());
     }
 
     #[test]
@@ -265,13 +309,46 @@ mod tests {
             Version::new(1),
             UserType::parse("d").unwrap(),
         );
-        let err = UserDetail::restore(detail.user_id.clone(), detail.version, |f| {
-            Ok::<_, RestoreError>(match f {
-                Field::GithubUrl => StoredValue::Text(Some("not a url".into())),
-                f => owned(detail.column(f)),
-            })
+        let mut with_bio = detail.clone();
+        with_bio.bio = Some(Bio::parse("kept").unwrap());
+        let restored = UserDetail::restore(detail.user_id.clone(), detail.version, |f| match f {
+            Field::GithubUrl => Ok(StoredValue::Text(Some("not a url".into()))),
+            Field::Skills => Ok(StoredValue::Names(vec![String::new()])),
+            Field::CompanyInfo => Err("undecodable JSON"),
+            Field::PlatformFeaturesEmails => Ok(StoredValue::Text(Some("yes".into()))),
+            f => Ok(owned(with_bio.column(f))),
+        })
+        .unwrap();
+        // Every other field is read; the unreadable ones are unset and named, with why.
+        assert_eq!(restored.detail, with_bio);
+        let mut named: Vec<Field> = restored.unreadable.iter().map(|e| e.field).collect();
+        named.sort_by_key(|f| *f as usize);
+        assert_eq!(
+            named,
+            [
+                Field::GithubUrl,
+                Field::Skills,
+                Field::PlatformFeaturesEmails,
+                Field::CompanyInfo
+            ]
+        );
+        let why = &restored.unreadable[0];
+        assert_eq!(why.field, Field::CompanyInfo);
+        assert_eq!(why.error.0, "undecodable JSON");
+    }
+
+    #[test]
+    fn a_row_whose_user_type_cannot_be_read_is_an_error() {
+        let detail = UserDetail::new(
+            UserId::parse("u").unwrap(),
+            Version::new(1),
+            UserType::parse("d").unwrap(),
+        );
+        let err = UserDetail::restore(detail.user_id.clone(), detail.version, |f| match f {
+            Field::UserType => Ok(StoredValue::Text(Some("   ".into()))),
+            f => Ok::<_, RestoreError>(owned(detail.column(f))),
         })
         .unwrap_err();
-        assert_eq!(err.field, Field::GithubUrl);
+        assert_eq!(err.field, Field::UserType);
     }
 }

@@ -24,7 +24,8 @@ pub use inbound::{
 };
 pub use outbound::{
     Cause, Clock, FigureFacts, FigureFactsError, RepoDeleteError, RepoFindError, RepoInsertError,
-    RepoUpdateError, SystemClock, TokenRejection, TokenVerifier, UserDetailsRepository,
+    RepoUpdateError, SystemClock, TokenRejection, TokenVerifier, UnreadableRow,
+    UserDetailsRepository,
 };
 pub use service::Service;
 

@@ -3,10 +3,26 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::FigureInputs;
+use iam_domain::stored::{RestoreError, Restored};
 use iam_domain::{Field, UserDetail, UserId, UserProfile, Version};
 
 /// The cause of an unexpected failure, kept for the log.
 pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A stored row some of whose fields cannot be read (written around the service, or by an older
+/// version): the details with those fields unset, and which they are. Its message names the user
+/// and the fields, for the log.
+#[derive(Debug, thiserror::Error)]
+#[error("the stored details of user {} cannot be read: {}", .0.detail.user_id, describe(&.0.unreadable))]
+pub struct UnreadableRow(pub Restored);
+
+fn describe(unreadable: &[RestoreError]) -> String {
+    unreadable
+        .iter()
+        .map(|e| format!("column {} ({})", e.field, e.error))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Why reading a user's details failed.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +30,10 @@ pub enum RepoFindError {
     /// The user has no details.
     #[error("user details not found")]
     NotFound,
+    /// Some stored fields cannot be read ([`UserDetailsRepository::find_detail`] only; a whole
+    /// profile that cannot be read is `Unexpected`).
+    #[error(transparent)]
+    Unreadable(Box<UnreadableRow>),
     /// Storage cannot be reached; retrying later may work.
     #[error("storage unavailable")]
     Unavailable(#[source] Cause),
@@ -85,7 +105,9 @@ pub trait UserDetailsRepository: Send + Sync {
     /// Cheaper than [`find`](Self::find).
     ///
     /// # Errors
-    /// `NotFound` when the user has no details; `Unavailable` when storage cannot be reached.
+    /// `NotFound` when the user has no details; `Unreadable` when some stored fields cannot be
+    /// read (the rest of the details come with it, so that a write can replace those fields);
+    /// `Unavailable` when storage cannot be reached.
     async fn find_detail(&self, user: &UserId) -> Result<UserDetail, RepoFindError>;
 
     /// Stores new details (their version is `detail.version`), adding new catalogue names, and

@@ -20,7 +20,7 @@ use crate::inbound::{
     CreateError, DeleteError, GetError, UpdateError, UserDetailsService, WriteRequest,
 };
 use crate::outbound::{
-    Cause, Clock, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError,
+    Cause, Clock, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, UnreadableRow,
     UserDetailsRepository,
 };
 
@@ -71,20 +71,31 @@ impl Service {
             if attempt > 0 {
                 tokio::time::sleep(backoff(attempt, self.clock.now().nanosecond())).await;
             }
-            let current = self
-                .repository
-                .find_detail(user)
-                .await
-                .map_err(update_find_error)?;
+            let (current, unreadable) = match self.repository.find_detail(user).await {
+                Ok(detail) => (detail, Vec::new()),
+                Err(RepoFindError::Unreadable(row)) => {
+                    replaceable(&row, parsed.as_ref().ok(), mode)?;
+                    let fields = row.0.unreadable.iter().map(|e| e.field).collect();
+                    (row.0.detail, fields)
+                }
+                Err(e) => return Err(update_find_error(e)),
+            };
             if expected.is_some_and(|v| v != current.version) {
                 return Err(UpdateError::VersionMismatch);
             }
             let patch = parsed
                 .as_ref()
                 .map_err(|e| UpdateError::Invalid(e.clone()))?;
-            let applied = current
+            let mut applied = current
                 .apply(patch, request.json_mode)
                 .map_err(UpdateError::Invalid)?;
+            // Unreadable fields are written too (with what was sent, or unset by a PUT), so the
+            // row reads back whole.
+            for field in unreadable {
+                if !applied.changed.contains(&field) {
+                    applied.changed.push(field);
+                }
+            }
             if applied.is_unchanged() {
                 // Nothing to write: answer with the whole profile as it stands.
                 return self
@@ -114,10 +125,31 @@ impl Service {
     }
 }
 
+/// Whether a write may replace the unreadable fields of `row`: a PUT may (what it does not send
+/// becomes unset, as it would be on a new row); a PATCH only when it sends every one of them, so
+/// that no field is reset behind the client's back. Logged either way, naming user and fields.
+fn replaceable(
+    row: &UnreadableRow,
+    patch: Option<&UserDetailPatch>,
+    mode: WriteMode,
+) -> Result<(), UpdateError> {
+    let sent = patch.map(UserDetailPatch::sent_fields).unwrap_or_default();
+    let all_sent = row.0.unreadable.iter().all(|e| sent.contains(&e.field));
+    if mode == WriteMode::Replace || all_sent {
+        tracing::warn!(cause = %row, "a write replaces the unreadable stored fields");
+        Ok(())
+    } else {
+        Err(UpdateError::Unexpected(
+            format!("{row}; a PUT, or a PATCH that sends those fields, replaces them").into(),
+        ))
+    }
+}
+
 /// A read's failure, during an update.
 fn update_find_error(e: RepoFindError) -> UpdateError {
     match e {
         RepoFindError::NotFound => UpdateError::NotFound,
+        RepoFindError::Unreadable(row) => UpdateError::Unexpected(row),
         RepoFindError::Unavailable(c) => UpdateError::Unavailable(c),
         RepoFindError::Unexpected(c) => UpdateError::Unexpected(c),
     }
@@ -138,6 +170,7 @@ impl UserDetailsService for Service {
             .await
             .map_err(|e| match e {
                 RepoFindError::NotFound => GetError::NotFound,
+                RepoFindError::Unreadable(row) => GetError::Unexpected(row),
                 RepoFindError::Unavailable(c) => GetError::Unavailable(c),
                 RepoFindError::Unexpected(c) => GetError::Unexpected(c),
             })

@@ -20,6 +20,7 @@ both_stores!(
     a_body_of_white_space_is_malformed_and_an_empty_body_is_empty,
     a_blank_phone_is_refused_and_null_clears_it,
     time_claims_that_are_not_numbers_are_401,
+    a_row_with_unreadable_fields_never_locks_its_owner_out,
 );
 
 /// A JSON number as a client might write it: integers beyond 64 bits, decimals beyond a double's
@@ -307,6 +308,86 @@ async fn time_claims_that_are_not_numbers_are_401(app: &TestApp) {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["code"], "token_not_valid");
     }
+}
+
+/// Runs `sql` on the app's database directly, as something other than the service would.
+async fn run_sql(app: &TestApp, sql: &str) {
+    use sqlx::Connection;
+    if app.store.url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(&app.store.url)
+            .await
+            .unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&app.store.url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+}
+
+/// Stored values that break the rules (written around the service) make reads of that user 500
+/// with the user and column in the log, but never lock them out: a PUT replaces what cannot be
+/// read, a PATCH that sends those fields does, and DELETE works.
+async fn a_row_with_unreadable_fields_never_locks_its_owner_out(app: &TestApp) {
+    app.create(
+        "broken",
+        json!({"user_type": "developer", "bio": "kept", "country": "PK"}),
+    )
+    .await;
+    let corrupt = "UPDATE user_details SET github_url = 'not a url', phone = 'call me' \
+                   WHERE user_id = 'broken'";
+    run_sql(app, corrupt).await;
+    let status = |response: reqwest::Response| response.status().as_u16();
+    let get = || app.as_user("broken", Method::GET, ME).send();
+    assert_eq!(status(get().await.unwrap()), 500);
+    // A PATCH that leaves an unreadable field alone would keep the row unreadable: refused.
+    let patch = |body: Value| app.json("broken", Method::PATCH, ME, &body).send();
+    assert_eq!(
+        status(patch(json!({"github_url": null})).await.unwrap()),
+        500
+    );
+    // One that sends both replaces them and keeps the rest.
+    let fixed = patch(json!({"github_url": "https://github.com/b", "phone": null}))
+        .await
+        .unwrap();
+    assert_eq!(fixed.status(), 200);
+    let fixed: Value = fixed.json().await.unwrap();
+    assert_eq!(fixed["github_url"], "https://github.com/b");
+    assert_eq!(fixed["bio"], "kept");
+    assert_eq!(status(get().await.unwrap()), 200);
+    // A PUT replaces them whatever it sends: what it does not send becomes unset.
+    run_sql(app, corrupt).await;
+    let put = app
+        .json(
+            "broken",
+            Method::PUT,
+            ME,
+            &json!({"user_type": "developer", "country": "FR"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let put: Value = put.json().await.unwrap();
+    assert_eq!(put["github_url"], Value::Null);
+    assert_eq!(put["phone"], Value::Null);
+    assert_eq!(
+        (put["bio"].clone(), put["country"].clone()),
+        (json!("kept"), json!("FR"))
+    );
+    let read: Value = get().await.unwrap().json().await.unwrap();
+    assert_eq!(read, put);
+    // DELETE reads nothing.
+    run_sql(app, corrupt).await;
+    assert_eq!(
+        status(
+            app.as_user("broken", Method::DELETE, ME)
+                .send()
+                .await
+                .unwrap()
+        ),
+        204
+    );
+    assert_eq!(status(get().await.unwrap()), 404);
 }
 
 /// Sends `head` (and `body`) on a raw connection, then waits for the answer and the close.

@@ -5,9 +5,9 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::{DomainRating, FigureInputs, TopRating, UnlockedTitle};
-use iam_domain::stored::StoredValue;
+use iam_domain::stored::{Restored, StoredValue};
 use iam_domain::{CatalogueEntry, Field, Figures, UserDetail, UserId, UserProfile, Version};
-use iam_ports::Cause;
+use iam_ports::{Cause, UnreadableRow};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::Row;
@@ -158,9 +158,14 @@ fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Decodes a row of [`SELECT_PROFILE`] into a profile with figures as of `today`.
+/// Decodes a row of [`SELECT_PROFILE`] into a profile with figures as of `today`; a row with
+/// unreadable fields is an [`UnreadableRow`] error.
 pub(crate) fn profile(row: &PgRow, today: NaiveDate) -> Result<UserProfile, Cause> {
-    let (detail, entries) = detail(row)?;
+    let (restored, entries) = detail(row)?;
+    if !restored.unreadable.is_empty() {
+        return Err(Box::new(UnreadableRow(restored)));
+    }
+    let detail = restored.detail;
     let figures = Figures::compute(&figure_inputs(row)?, today);
     let mut entries = entries.into_iter();
     let mut next = || entries.next().unwrap_or_default();
@@ -193,8 +198,9 @@ fn detail_select(filter: &str) -> String {
 }
 
 /// Decodes the details of a row holding the `user_details` columns and `list_entries`, with the
-/// lists' catalogue entries in list order.
-pub(crate) fn detail(row: &PgRow) -> Result<(UserDetail, Vec<Vec<CatalogueEntry>>), Cause> {
+/// lists' catalogue entries in list order; fields that cannot be read are named in
+/// [`Restored::unreadable`].
+pub(crate) fn detail(row: &PgRow) -> Result<(Restored, Vec<Vec<CatalogueEntry>>), Cause> {
     let user_id = UserId::parse(row.try_get::<String, _>("user_id")?)?;
     let version = Version::new(row.try_get("version")?);
     let cached: Json<ListEntries> = row.try_get("list_entries")?;
@@ -205,7 +211,7 @@ pub(crate) fn detail(row: &PgRow) -> Result<(UserDetail, Vec<Vec<CatalogueEntry>
         self::entries(cached.technical_interests),
         self::entries(cached.focus_area),
     ];
-    let detail = UserDetail::restore(user_id, version, |field| -> Result<StoredValue, Cause> {
+    let restored = UserDetail::restore(user_id, version, |field| -> Result<StoredValue, Cause> {
         if let Some(i) = LISTS.iter().position(|f| *f == field) {
             return Ok(StoredValue::Names(
                 entries[i].iter().map(|e| e.name.clone()).collect(),
@@ -224,7 +230,7 @@ pub(crate) fn detail(row: &PgRow) -> Result<(UserDetail, Vec<Vec<CatalogueEntry>
             _ => StoredValue::Text(row.try_get(field.name())?),
         })
     })?;
-    Ok((detail, entries))
+    Ok((restored, entries))
 }
 
 /// A batched read's answer: the user's row, if they have one.

@@ -10,7 +10,7 @@ use iam_domain::values::{CatalogueName, NameList};
 use iam_domain::{Field, UserDetail, UserId, UserProfile, Version};
 use iam_ports::{
     start_write, Cause, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, TimedOut,
-    UserDetailsRepository,
+    UnreadableRow, UserDetailsRepository,
 };
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
@@ -373,9 +373,12 @@ impl UserDetailsRepository for PgStore {
         let row = self
             .batched_row(&self.reads.details, &read::SELECT_DETAILS, user)
             .await?;
-        read::detail(&row)
-            .map(|(detail, _)| detail)
-            .map_err(RepoFindError::Unexpected)
+        let (restored, _) = read::detail(&row).map_err(RepoFindError::Unexpected)?;
+        if restored.unreadable.is_empty() {
+            Ok(restored.detail)
+        } else {
+            Err(RepoFindError::Unreadable(Box::new(UnreadableRow(restored))))
+        }
     }
 
     #[tracing::instrument(skip_all, fields(user = %detail.user_id), err(level = "debug"))]

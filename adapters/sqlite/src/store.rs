@@ -3,12 +3,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::{DomainRating, FigureInputs, TopRating, UnlockedTitle};
-use iam_domain::stored::{Column, StoredValue};
+use iam_domain::stored::{Column, Restored, StoredValue};
 use iam_domain::values::NameList;
 use iam_domain::{CatalogueEntry, Field, Figures, UserDetail, UserId, UserProfile, Version};
 use iam_ports::{
     start_write, Cause, FigureFacts, FigureFactsError, RepoDeleteError, RepoFindError,
-    RepoInsertError, RepoUpdateError, TimedOut, UserDetailsRepository,
+    RepoInsertError, RepoUpdateError, TimedOut, UnreadableRow, UserDetailsRepository,
 };
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
@@ -162,15 +162,20 @@ fn stored(row: &SqliteRow, field: Field) -> Result<StoredValue, sqlx::Error> {
     })
 }
 
-/// Reads a whole profile on one connection; `None` when the user has no details.
+/// Reads a whole profile on one connection; `None` when the user has no details, an
+/// [`UnreadableRow`] error when some of its fields cannot be read.
 async fn read_profile(
     conn: &mut SqliteConnection,
     user: &UserId,
     today: NaiveDate,
 ) -> Result<Option<UserProfile>, Cause> {
-    let Some((detail, lists)) = read_detail(conn, user).await? else {
+    let Some((restored, lists)) = read_detail(conn, user).await? else {
         return Ok(None);
     };
+    if !restored.unreadable.is_empty() {
+        return Err(Box::new(UnreadableRow(restored)));
+    }
+    let detail = restored.detail;
     let figures = Figures::compute(&figure_inputs(conn, user.as_str()).await?, today);
     let mut lists = lists.into_iter();
     let mut next = || lists.next().unwrap_or_default();
@@ -185,10 +190,11 @@ async fn read_profile(
 }
 
 /// Reads a user's details and the catalogue entries of the four lists; `None` without details.
+/// Fields that cannot be read are named in [`Restored::unreadable`].
 async fn read_detail(
     conn: &mut SqliteConnection,
     user: &UserId,
-) -> Result<Option<(UserDetail, Vec<Vec<CatalogueEntry>>)>, Cause> {
+) -> Result<Option<(Restored, Vec<Vec<CatalogueEntry>>)>, Cause> {
     let Some(row) = sqlx::query("SELECT * FROM user_details WHERE user_id = ?1")
         .bind(user.as_str())
         .fetch_optional(&mut *conn)
@@ -219,7 +225,7 @@ async fn read_detail(
         lists.push(entries);
     }
     let version = Version::new(row.try_get("version")?);
-    let detail = UserDetail::restore(
+    let restored = UserDetail::restore(
         user.clone(),
         version,
         |field| -> Result<StoredValue, Cause> {
@@ -229,7 +235,7 @@ async fn read_detail(
             })
         },
     )?;
-    Ok(Some((detail, lists)))
+    Ok(Some((restored, lists)))
 }
 
 /// Replaces a user's list, adding new catalogue names. Runs inside the write transaction, which
@@ -296,11 +302,15 @@ impl UserDetailsRepository for SqliteStore {
     async fn find_detail(&self, user: &UserId) -> Result<UserDetail, RepoFindError> {
         let error = |e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected);
         let mut conn = self.readers.acquire().await.map_err(error)?;
-        read_detail(&mut conn, user)
+        let (restored, _) = read_detail(&mut conn, user)
             .await
             .map_err(RepoFindError::Unexpected)?
-            .map(|(detail, _)| detail)
-            .ok_or(RepoFindError::NotFound)
+            .ok_or(RepoFindError::NotFound)?;
+        if restored.unreadable.is_empty() {
+            Ok(restored.detail)
+        } else {
+            Err(RepoFindError::Unreadable(Box::new(UnreadableRow(restored))))
+        }
     }
 
     #[tracing::instrument(skip_all, fields(user = %detail.user_id), err(level = "debug"))]

@@ -1,6 +1,7 @@
 //! `iam-server`: the iam-user-details service. `serve` (the default) runs it; `migrate` applies
 //! migrations and exits; `token` prints an HS256 access token for a user.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -112,12 +113,57 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     } else {
         "PostgreSQL"
     };
-    println!("iam-user-details listening on {address} ({storage})");
+    // Written without `println!`, which would stop the server if its standard output closed.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "iam-user-details listening on {address} ({storage})");
     if let Some(token) = &app.demo_token {
-        println!("Development mode: a secret was made beside the database, and the demo user has details.");
-        println!("Try:\n  curl -s -H 'Authorization: Bearer {token}' {address}/api/v1/iam/iamuserdetails/me/");
-        println!("API docs: {address}/api/docs/");
+        let _ = writeln!(
+            out,
+            "Development mode: a secret was made beside the database, and the demo user has details."
+        );
+        let _ = writeln!(
+            out,
+            "Try:\n  curl -s -H 'Authorization: Bearer {token}' {address}/api/v1/iam/iamuserdetails/me/"
+        );
+        let _ = writeln!(out, "API docs: {address}/api/docs/");
     }
+    let _ = out.flush();
+    drop(out);
     tracing::info!(%address, storage, "serving");
+    let handle = app.handle();
+    tokio::spawn(async move {
+        let signal = stop_signal().await;
+        tracing::info!(
+            signal,
+            "stopping: requests in flight may finish within IAM_SHUTDOWN_GRACE"
+        );
+        handle.stop(true).await;
+    });
     app.run_until_stopped().await.context("server failed")
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM; both stop the server gracefully.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut interrupt), Ok(mut terminate)) => tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            },
+            _ => {
+                tracing::warn!("cannot listen for signals; stop the server with SIGKILL");
+                std::future::pending().await
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
 }

@@ -234,6 +234,8 @@ impl Application {
                 .wrap(from_fn(iam_http::observe::observe))
                 .configure(iam_http::configure(state.clone()))
         })
+        // Signals are the binary's to handle (`main.rs`): actix would stop at once on SIGINT.
+        .disable_signals()
         .shutdown_timeout(settings.shutdown_grace.as_secs())
         .client_request_timeout(settings.client_timeout)
         .workers(match settings.workers {
@@ -259,8 +261,9 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped (SIGINT, SIGTERM or the handle), lets requests in flight finish within
-    /// the grace period, then closes the pool.
+    /// Serves until stopped through [`Application::handle`] (the binary stops it gracefully on
+    /// SIGINT and SIGTERM), lets requests in flight finish within the grace period, then closes
+    /// the pool.
     ///
     /// # Errors
     /// When the server fails.

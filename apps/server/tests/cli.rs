@@ -1,5 +1,5 @@
 //! The binary as an operator meets it: configuration errors, `--help`, `token`, `migrate`, and a
-//! graceful stop on SIGTERM.
+//! graceful stop on SIGTERM and SIGINT.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -150,4 +150,87 @@ fn serve_prints_a_working_curl_line_and_stops_gracefully_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// Starts `serve` in development mode; returns the child (which the caller waits for), its
+/// address and the demo token.
+#[allow(clippy::zombie_processes)]
+fn serve_dev(dir: &std::path::Path) -> (std::process::Child, String, String) {
+    let mut child = command(dir)
+        .env("IAM_BIND", "127.0.0.1:0")
+        .env("IAM_LOG", "warn")
+        .env("IAM_SHUTDOWN_GRACE", "20s")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line
+            .trim_start()
+            .strip_prefix("curl -s -H 'Authorization: Bearer ")
+        {
+            let (token, url) = rest.split_once("' ").unwrap();
+            let address = url
+                .trim_start_matches("http://")
+                .split('/')
+                .next()
+                .unwrap()
+                .to_owned();
+            return (child, address, token.to_owned());
+        }
+    }
+    panic!("no curl line printed");
+}
+
+#[test]
+fn sigint_and_sigterm_let_requests_in_flight_finish_then_exit_cleanly() {
+    use std::io::{Read, Write};
+    for signal in ["-INT", "-TERM"] {
+        let dir = temp_dir();
+        let (mut child, address, token) = serve_dev(&dir);
+        // A PATCH whose body is half sent when the signal comes.
+        let body = r#"{"bio": "written during the stop"}"#;
+        let (first, rest) = body.split_at(10);
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "PATCH /api/v1/iam/iamuserdetails/me/ HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+            body.len()
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let started = Instant::now();
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{signal}: still draining"
+        );
+        stream.write_all(rest.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{signal}: {answer}");
+        assert!(
+            answer.contains("written during the stop"),
+            "{signal}: {answer}"
+        );
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success(), "{signal}: clean exit: {status:?}");
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{signal}: stopped within the grace period"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::fs::remove_dir_all(dir).ok();
+    }
 }

@@ -200,6 +200,68 @@ async fn a_patch_that_changes_nothing_writes_nothing() {
     assert_eq!(got.detail.version, Version::new(5));
 }
 
+/// A row whose `github_url` cannot be read.
+fn unreadable_row() -> RepoFindError {
+    RepoFindError::Unreadable(Box::new(UnreadableRow(iam_domain::stored::Restored {
+        detail: profile(5).detail,
+        unreadable: vec![iam_domain::stored::RestoreError {
+            field: Field::GithubUrl,
+            error: iam_domain::values::ValueError("not a url".into()),
+        }],
+    })))
+}
+
+#[tokio::test]
+async fn a_put_replaces_unreadable_fields_even_those_it_does_not_send() {
+    let mut repo = MockUserDetailsRepository::new();
+    repo.expect_find_detail()
+        .returning(|_| Err(unreadable_row()));
+    repo.expect_update()
+        .withf(|d, changed, _, _| changed == [Field::GithubUrl] && d.github_url.is_none())
+        .times(1)
+        .returning(|d, _, _, _| {
+            let mut p = profile(6);
+            p.detail = d.clone();
+            Ok(p)
+        });
+    // The PUT changes nothing readable: the unreadable field is still written (unset).
+    let put = WriteRequest::json(json!({"user_type": "developer"}));
+    service(repo).update(&user(), put, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_patch_replaces_unreadable_fields_only_when_it_sends_them() {
+    let mut repo = MockUserDetailsRepository::new();
+    repo.expect_find_detail()
+        .returning(|_| Err(unreadable_row()));
+    repo.expect_update()
+        .withf(|d, changed, _, _| {
+            changed == [Field::GithubUrl]
+                && d.github_url.as_ref().unwrap().as_str() == "https://github.com/x"
+        })
+        .times(1)
+        .returning(|d, _, _, _| {
+            let mut p = profile(6);
+            p.detail = d.clone();
+            Ok(p)
+        });
+    let service = service(repo);
+    let elsewhere = WriteRequest::json(json!({"bio": "new"}));
+    let refused = service.partial_update(&user(), elsewhere, None).await;
+    match refused {
+        Err(UpdateError::Unexpected(cause)) => {
+            let text = cause.to_string();
+            assert!(
+                text.contains("user 42") && text.contains("github_url"),
+                "{text}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let sends = WriteRequest::json(json!({"github_url": "https://github.com/x"}));
+    service.partial_update(&user(), sends, None).await.unwrap();
+}
+
 #[tokio::test]
 async fn not_found_comes_before_validation() {
     let mut repo = MockUserDetailsRepository::new();
