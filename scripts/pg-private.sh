@@ -10,6 +10,8 @@
 #   PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE   for psql and pgbench
 #   PG_PRIVATE_DATA          the data folder, for tests that stop and start their own database
 #   PG_PRIVATE_CTL           the pg_ctl command line that runs as the cluster's owner
+#   IAM_TEST_PG_CA           the CA certificate of the cluster's TLS certificate (for
+#                            `sslmode=verify-full`), when openssl is installed to make one
 
 pg_private_bin() {
   local initdb
@@ -51,6 +53,10 @@ pg_private_start() {
   fi
   rm -f "$PG_PRIVATE_DIR/pwfile"
   local options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$PG_PRIVATE_DIR -c max_connections=300"
+  if command -v openssl >/dev/null && pg_private_certificates; then
+    options="$options -c ssl=on -c ssl_cert_file=$PG_PRIVATE_DIR/server.crt -c ssl_key_file=$PG_PRIVATE_DIR/server.key"
+    export IAM_TEST_PG_CA="$PG_PRIVATE_DIR/ca.crt"
+  fi
   if [ "$mode" = fast ]; then
     # Test data is thrown away: durability buys nothing here.
     options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -65,6 +71,24 @@ pg_private_start() {
   export IAM_TEST_DATABASE_URL="postgres://postgres:$password@127.0.0.1:$port/postgres"
   export PG_PRIVATE_DATA="$PG_PRIVATE_DIR/data" PG_PRIVATE_CTL PG_PRIVATE_OPTIONS
   echo "pg-private: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $PG_PRIVATE_DIR)" >&2
+}
+
+# A test CA and a server certificate for localhost and 127.0.0.1, valid two days.
+pg_private_certificates() {
+  local d=$PG_PRIVATE_DIR
+  (
+    set -e
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+      -keyout "$d/ca.key" -out "$d/ca.crt" -subj "/CN=iam-user-details test CA" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost"
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+      -days 2 -out "$d/server.crt" -extfile "$d/server.ext"
+    chmod 600 "$d/server.key"
+    if [ "$(id -u)" = 0 ]; then chown nobody "$d/server.key" "$d/server.crt"; fi
+  ) >"$d/openssl.log" 2>&1
 }
 
 pg_private_stop() {

@@ -118,6 +118,7 @@ pub async fn postgres() -> TestStore {
 /// When the file cannot be created.
 pub async fn sqlite() -> TestStore {
     let dir = std::env::temp_dir().join(format!("iam-test-{}", random_suffix()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
     let url = format!("sqlite://{}", dir.join("iam.db").display());
     let store = SqliteStore::open(&url, 4).await.expect("open sqlite");
     store.migrate().await.expect("migrations apply");

@@ -209,3 +209,51 @@ async fn the_service_recovers_when_storage_returns() {
         .execute(&mut conn)
         .await;
 }
+
+/// SimpleJWT configured with `ALGORITHM = "RS256"` and a `VERIFYING_KEY`: the server verifies its
+/// tokens with the PEM file, and refuses tokens of any other algorithm.
+#[tokio::test]
+async fn a_public_key_file_verifies_the_issuers_algorithm_only() {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    let fixtures = format!("{}/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let key_file = format!("{fixtures}/rsa-public.pem");
+    let app = spawn_app_with(
+        stores::sqlite().await,
+        &[
+            ("IAM_JWT_ALGORITHM", "PS256"),
+            ("IAM_JWT_PUBLIC_KEY_FILE", &key_file),
+            ("IAM_JWT_SECRET", ""),
+        ],
+    )
+    .await;
+    let now = chrono::Utc::now().timestamp();
+    let claims =
+        json!({"token_type": "access", "exp": now + 60, "iat": now, "jti": "j", "user_id": 5});
+    let private = std::fs::read(format!("{fixtures}/rsa-private.pem")).unwrap();
+    let signed = |alg| {
+        encode(
+            &Header::new(alg),
+            &claims,
+            &EncodingKey::from_rsa_pem(&private).unwrap(),
+        )
+        .unwrap()
+    };
+    let status = |token: String| app.request(Method::GET, ME).bearer_auth(token).send();
+    // Valid, and the user has no details yet.
+    assert_eq!(
+        status(signed(Algorithm::PS256)).await.unwrap().status(),
+        404
+    );
+    assert_eq!(
+        status(signed(Algorithm::RS256)).await.unwrap().status(),
+        401
+    );
+    let hmac = encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(iam_tests::app::SECRET.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(status(hmac).await.unwrap().status(), 401);
+    app.cleanup().await;
+}

@@ -215,7 +215,7 @@ pub async fn observe(
         parent: &span,
         route = %route,
         status,
-        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        latency_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3,
         "request"
     );
     if let Some(state) = state {

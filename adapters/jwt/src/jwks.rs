@@ -106,8 +106,17 @@ impl JwksCache {
         let keys = self.keys.read().await;
         let key = keys.get(kid)?;
         let wanted = match alg {
-            Algorithm::RS256 => Family::Rsa,
-            _ => Family::Ec,
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => Family::Rsa,
+            Algorithm::ES256 | Algorithm::ES384 => Family::Ec,
+            // An HMAC or EdDSA token never matches a published key.
+            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 | Algorithm::EdDSA => {
+                return Some(Err(TokenRejection::UnknownKey))
+            }
         };
         Some(if key.family == wanted {
             Ok(key.key.clone())

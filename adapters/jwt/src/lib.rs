@@ -1,15 +1,21 @@
 //! # iam-jwt: access-token verification
 //!
-//! [`JwtVerifier`] implements the [`TokenVerifier`](iam_ports::TokenVerifier) port:
-//! - **HS256** with a shared secret, as SimpleJWT issues them: claim `user_id` (string or integer),
-//!   `token_type` `access` when present, `exp` required;
-//! - **RS256 / ES256** through a JWKS URL (OIDC providers; claim `sub` by configuration). Keys are
-//!   cached by `kid`; an unknown `kid` refreshes the set, but never more often than
-//!   [`JwksSettings::min_refresh_interval`], so a flood of forged tokens cannot hammer the key server.
+//! [`JwtVerifier`] implements the [`TokenVerifier`](iam_ports::TokenVerifier) port for what
+//! SimpleJWT can issue:
+//! - a [`StaticKey`] for the one algorithm SimpleJWT is configured with (`ALGORITHM`):
+//!   HS256/384/512 with the shared secret (`SIGNING_KEY`), or RS256/384/512, PS256/384/512,
+//!   ES256/384 with a PEM public key (`VERIFYING_KEY`);
+//! - and/or a JWKS URL (`JWK_URL`; OIDC providers), whose keys are cached by `kid`; an unknown
+//!   `kid` refreshes the set, but never more often than [`JwksSettings::min_refresh_interval`], so a
+//!   flood of forged tokens cannot hammer the key server.
+//!
+//! Claims as SimpleJWT writes them: the user id (`USER_ID_CLAIM`, `user_id` by default; string or
+//! integer), the token type (`TOKEN_TYPE_CLAIM`) `access` when present, `exp` required; `nbf` and
+//! `iat` checked when present; all three must be numbers.
 //!
 //! The algorithm in a token's header only chooses among the configured verifiers: `none`, an
-//! algorithm with no configured key, or a key of the other kind (an RSA public key presented as an
-//! HMAC secret) never verify. Issuer, audience, user-id claim and leeway are configuration.
+//! algorithm other than the configured one, or a key of the other kind (an RSA public key presented
+//! as an HMAC secret) never verify. Issuer, audience, claim names and leeway are configuration.
 //!
 //! [`issue_hs256`] signs a token the way SimpleJWT does, for the server's `token` command and tests.
 
@@ -28,11 +34,89 @@ use serde_json::{Map, Value};
 
 pub use jwks::{JwksCache, JwksSettings};
 
+/// The configured algorithm and its key: SimpleJWT's `ALGORITHM` with `SIGNING_KEY` (HMAC) or
+/// `VERIFYING_KEY` (a PEM public key).
+pub struct StaticKey {
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+/// Why a [`StaticKey`] could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The algorithm is not one SimpleJWT signs with.
+    #[error("{0} is not an algorithm SimpleJWT signs with (HS256/384/512, RS256/384/512, PS256/384/512, ES256/384)")]
+    Unsupported(String),
+    /// An HMAC algorithm needs the shared secret, not a public key (and the other way round).
+    #[error("{0:?} needs {1}")]
+    WrongKind(Algorithm, &'static str),
+    /// The PEM file does not hold a public key of the algorithm's kind.
+    #[error("the public key is not a PEM {1} key: {0}")]
+    Pem(#[source] jsonwebtoken::errors::Error, &'static str),
+}
+
+impl StaticKey {
+    /// Parses an algorithm name as SimpleJWT writes it (`HS256`, `RS512`, …).
+    ///
+    /// # Errors
+    /// [`KeyError::Unsupported`] for `none`, `EdDSA` and anything else.
+    pub fn algorithm(name: &str) -> Result<Algorithm, KeyError> {
+        match name.parse::<Algorithm>() {
+            Ok(Algorithm::EdDSA) | Err(_) => Err(KeyError::Unsupported(name.to_owned())),
+            Ok(algorithm) => Ok(algorithm),
+        }
+    }
+
+    /// An HMAC algorithm with the shared secret.
+    ///
+    /// # Errors
+    /// [`KeyError::WrongKind`] when `algorithm` is not HS256/384/512.
+    pub fn secret(algorithm: Algorithm, secret: &SecretString) -> Result<Self, KeyError> {
+        if !is_hmac(algorithm) {
+            return Err(KeyError::WrongKind(
+                algorithm,
+                "a public key, not a shared secret",
+            ));
+        }
+        Ok(Self {
+            algorithm,
+            key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+        })
+    }
+
+    /// An RSA, RSA-PSS or ECDSA algorithm with a PEM public key (SPKI or PKCS#1).
+    ///
+    /// # Errors
+    /// [`KeyError::WrongKind`] for an HMAC algorithm; [`KeyError::Pem`] when `pem` is not a public
+    /// key of the algorithm's kind.
+    pub fn public_pem(algorithm: Algorithm, pem: &[u8]) -> Result<Self, KeyError> {
+        let key = match algorithm {
+            Algorithm::ES256 | Algorithm::ES384 => {
+                DecodingKey::from_ec_pem(pem).map_err(|e| KeyError::Pem(e, "EC"))?
+            }
+            a if is_hmac(a) => return Err(KeyError::WrongKind(a, "the shared secret")),
+            _ => DecodingKey::from_rsa_pem(pem).map_err(|e| KeyError::Pem(e, "RSA"))?,
+        };
+        Ok(Self { algorithm, key })
+    }
+}
+
+/// True for the HMAC algorithms, whose key is a shared secret.
+pub fn is_hmac(algorithm: Algorithm) -> bool {
+    matches!(
+        algorithm,
+        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+    )
+}
+
 /// What a token must satisfy besides its signature.
 #[derive(Debug, Clone)]
 pub struct ClaimRules {
     /// The claim holding the user id (`user_id` for SimpleJWT, `sub` for OIDC).
     pub user_claim: String,
+    /// The claim holding the token type, which must be `access` when present (SimpleJWT's
+    /// `TOKEN_TYPE_CLAIM`, `token_type` by default).
+    pub token_type_claim: String,
     /// The required `iss`, if any.
     pub issuer: Option<String>,
     /// The required `aud`, if any; without it, tokens carrying an `aud` are accepted.
@@ -45,6 +129,7 @@ impl Default for ClaimRules {
     fn default() -> Self {
         Self {
             user_claim: "user_id".into(),
+            token_type_claim: "token_type".into(),
             issuer: None,
             audience: None,
             leeway: Duration::from_secs(30),
@@ -52,9 +137,9 @@ impl Default for ClaimRules {
     }
 }
 
-/// Verifies access tokens with an HS256 secret, a JWKS, or both.
+/// Verifies access tokens with the configured algorithm's key, a JWKS, or both.
 pub struct JwtVerifier {
-    secret: Option<DecodingKey>,
+    key: Option<StaticKey>,
     jwks: Option<Arc<JwksCache>>,
     rules: ClaimRules,
 }
@@ -62,7 +147,8 @@ pub struct JwtVerifier {
 impl std::fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtVerifier")
-            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("algorithm", &self.key.as_ref().map(|k| k.algorithm))
+            .field("key", &self.key.as_ref().map(|_| "[redacted]"))
             .field("jwks", &self.jwks.is_some())
             .field("rules", &self.rules)
             .finish()
@@ -70,17 +156,9 @@ impl std::fmt::Debug for JwtVerifier {
 }
 
 impl JwtVerifier {
-    /// A verifier with an optional HS256 secret and an optional JWKS.
-    pub fn new(
-        secret: Option<&SecretString>,
-        jwks: Option<Arc<JwksCache>>,
-        rules: ClaimRules,
-    ) -> Self {
-        Self {
-            secret: secret.map(|s| DecodingKey::from_secret(s.expose_secret().as_bytes())),
-            jwks,
-            rules,
-        }
+    /// A verifier with an optional key for one algorithm and an optional JWKS.
+    pub fn new(key: Option<StaticKey>, jwks: Option<Arc<JwksCache>>, rules: ClaimRules) -> Self {
+        Self { key, jwks, rules }
     }
 
     /// The signature, issuer and audience checks; the time claims are checked by
@@ -124,7 +202,7 @@ impl JwtVerifier {
     }
 
     fn user_id(&self, claims: &Map<String, Value>) -> Result<UserId, TokenRejection> {
-        match claims.get("token_type") {
+        match claims.get(&self.rules.token_type_claim) {
             None => {}
             Some(Value::String(t)) if t == "access" => {}
             Some(_) => return Err(TokenRejection::WrongTokenType),
@@ -159,10 +237,9 @@ fn rejection(kind: &ErrorKind) -> TokenRejection {
 impl TokenVerifier for JwtVerifier {
     async fn verify(&self, token: &str) -> Result<UserId, TokenRejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Malformed)?;
-        let key = match header.alg {
-            Algorithm::HS256 => self.secret.clone().ok_or(TokenRejection::Malformed)?,
-            Algorithm::RS256 | Algorithm::ES256 => {
-                let jwks = self.jwks.as_ref().ok_or(TokenRejection::Malformed)?;
+        let key = match (&self.key, &self.jwks) {
+            (Some(own), _) if own.algorithm == header.alg => own.key.clone(),
+            (_, Some(jwks)) if !is_hmac(header.alg) => {
                 let kid = header.kid.as_deref().ok_or(TokenRejection::UnknownKey)?;
                 jwks.key(kid, header.alg).await?
             }
@@ -192,6 +269,24 @@ pub fn issue_hs256(
     issuer: Option<&str>,
     audience: Option<&str>,
 ) -> Result<String, jsonwebtoken::errors::Error> {
+    issue_hmac(secret, Algorithm::HS256, user, ttl, issuer, audience)
+}
+
+/// As [`issue_hs256`], with any HMAC `algorithm` (HS256, HS384, HS512).
+///
+/// # Errors
+/// When `algorithm` is not an HMAC algorithm.
+pub fn issue_hmac(
+    secret: &SecretString,
+    algorithm: Algorithm,
+    user: &UserId,
+    ttl: Duration,
+    issuer: Option<&str>,
+    audience: Option<&str>,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    if !is_hmac(algorithm) {
+        return Err(ErrorKind::InvalidAlgorithm.into());
+    }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
@@ -212,7 +307,7 @@ pub fn issue_hs256(
         claims.insert("aud".into(), aud.into());
     }
     jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
+        &Header::new(algorithm),
         &claims,
         &EncodingKey::from_secret(secret.expose_secret().as_bytes()),
     )

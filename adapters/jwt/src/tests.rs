@@ -23,7 +23,8 @@ fn sign(claims: Value) -> String {
 }
 
 fn verifier(rules: ClaimRules) -> JwtVerifier {
-    JwtVerifier::new(Some(&SecretString::from(SECRET)), None, rules)
+    let key = StaticKey::secret(Algorithm::HS256, &SecretString::from(SECRET)).unwrap();
+    JwtVerifier::new(Some(key), None, rules)
 }
 
 async fn verify(claims: Value) -> Result<UserId, TokenRejection> {
@@ -203,4 +204,118 @@ async fn hs256_is_refused_without_a_secret() {
     let v = JwtVerifier::new(None, None, ClaimRules::default());
     let token = sign(json!({"exp": now() + 60, "user_id": 1}));
     assert_eq!(v.verify(&token).await, Err(TokenRejection::Malformed));
+}
+
+/// SimpleJWT's access-token claims for user 42, valid for a minute.
+fn simplejwt_claims() -> Value {
+    json!({"token_type": "access", "exp": now() + 60, "iat": now(), "jti": "0f1e", "user_id": 42})
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+async fn verify_with(key: StaticKey, token: &str) -> Result<UserId, TokenRejection> {
+    JwtVerifier::new(Some(key), None, ClaimRules::default())
+        .verify(token)
+        .await
+}
+
+#[tokio::test]
+async fn every_algorithm_simplejwt_signs_with_verifies_with_its_key() {
+    let secret = SecretString::from(SECRET);
+    for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+        let token = encode(
+            &Header::new(alg),
+            &simplejwt_claims(),
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        let key = StaticKey::secret(alg, &secret).unwrap();
+        assert_eq!(
+            verify_with(key, &token).await.unwrap().as_str(),
+            "42",
+            "{alg:?}"
+        );
+    }
+    let rsa = EncodingKey::from_rsa_pem(&fixture("rsa-private.pem")).unwrap();
+    for alg in [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+    ] {
+        let token = encode(&Header::new(alg), &simplejwt_claims(), &rsa).unwrap();
+        let key = StaticKey::public_pem(alg, &fixture("rsa-public.pem")).unwrap();
+        assert_eq!(
+            verify_with(key, &token).await.unwrap().as_str(),
+            "42",
+            "{alg:?}"
+        );
+    }
+    let ec = EncodingKey::from_ec_pem(&fixture("ec-private.pem")).unwrap();
+    let token = encode(&Header::new(Algorithm::ES256), &simplejwt_claims(), &ec).unwrap();
+    let key = StaticKey::public_pem(Algorithm::ES256, &fixture("ec-public.pem")).unwrap();
+    assert_eq!(verify_with(key, &token).await.unwrap().as_str(), "42");
+}
+
+#[tokio::test]
+async fn only_the_configured_algorithm_verifies() {
+    let rsa = EncodingKey::from_rsa_pem(&fixture("rsa-private.pem")).unwrap();
+    let rs256 = || StaticKey::public_pem(Algorithm::RS256, &fixture("rsa-public.pem")).unwrap();
+    // Another RSA algorithm with the same key: refused, as SimpleJWT refuses it.
+    let ps256 = encode(&Header::new(Algorithm::PS256), &simplejwt_claims(), &rsa).unwrap();
+    assert!(verify_with(rs256(), &ps256).await.is_err());
+    // Key confusion: an HMAC token whose secret is the public key's PEM text.
+    let confused = encode(
+        &Header::new(Algorithm::HS256),
+        &simplejwt_claims(),
+        &EncodingKey::from_secret(&fixture("rsa-public.pem")),
+    )
+    .unwrap();
+    assert!(verify_with(rs256(), &confused).await.is_err());
+    // A tampered payload.
+    let good = encode(&Header::new(Algorithm::RS256), &simplejwt_claims(), &rsa).unwrap();
+    let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+    parts[1] = base64::engine::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        serde_json::to_vec(&json!({"token_type": "access", "exp": now() + 60, "user_id": 1}))
+            .unwrap(),
+    );
+    assert!(verify_with(rs256(), &parts.join(".")).await.is_err());
+}
+
+#[test]
+fn keys_of_the_wrong_kind_are_configuration_errors() {
+    let secret = SecretString::from(SECRET);
+    assert!(StaticKey::secret(Algorithm::RS256, &secret).is_err());
+    assert!(StaticKey::public_pem(Algorithm::HS256, &fixture("rsa-public.pem")).is_err());
+    assert!(StaticKey::public_pem(Algorithm::ES256, &fixture("rsa-public.pem")).is_err());
+    assert!(StaticKey::public_pem(Algorithm::RS256, b"not a pem").is_err());
+    for bad in ["none", "EdDSA", "HS1", ""] {
+        assert!(StaticKey::algorithm(bad).is_err(), "{bad}");
+    }
+    assert_eq!(StaticKey::algorithm("PS384").unwrap(), Algorithm::PS384);
+}
+
+#[tokio::test]
+async fn the_token_type_claim_is_configurable() {
+    let rules = ClaimRules {
+        token_type_claim: "typ".into(),
+        ..ClaimRules::default()
+    };
+    let v = verifier(rules);
+    let refresh = sign(json!({"typ": "refresh", "exp": now() + 60, "user_id": 1}));
+    assert_eq!(
+        v.verify(&refresh).await,
+        Err(TokenRejection::WrongTokenType)
+    );
+    let access = sign(json!({"typ": "access", "exp": now() + 60, "user_id": 1}));
+    assert!(v.verify(&access).await.is_ok());
 }

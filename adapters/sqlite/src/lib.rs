@@ -30,10 +30,11 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating when missing) the database at `url` (`sqlite:path` or `sqlite://path`), with
-    /// up to `readers` reading connections. The file's folder is created too.
+    /// up to `readers` reading connections. The file's folder must exist.
     ///
     /// # Errors
-    /// When the URL is invalid or the file cannot be created or opened.
+    /// When the URL is invalid, its folder does not exist, or the file cannot be created or
+    /// opened.
     pub async fn open(url: &str, readers: u32) -> Result<Self, sqlx::Error> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -42,8 +43,10 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         if let Some(dir) = options.get_filename().parent() {
-            if !dir.as_os_str().is_empty() && !Path::new(dir).exists() {
-                std::fs::create_dir_all(dir)?;
+            if !dir.as_os_str().is_empty() && !Path::new(dir).is_dir() {
+                return Err(sqlx::Error::Configuration(
+                    format!("the folder {} does not exist", dir.display()).into(),
+                ));
             }
         }
         let writer = SqlitePoolOptions::new()

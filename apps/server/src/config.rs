@@ -27,8 +27,16 @@ pub struct Settings {
     /// `IAM_DATABASE_URL`: `postgres://…` or `sqlite:…`; secret, since it may carry a password
     /// (see [`redact_url`] for what may be shown of it).
     pub database_url: SecretString,
-    /// `IAM_JWT_SECRET`: the HS256 secret shared with the token issuer.
+    /// `IAM_JWT_SECRET`: the HMAC secret shared with the token issuer (SimpleJWT's
+    /// `SIGNING_KEY`, which defaults to Django's `SECRET_KEY`).
     pub jwt_secret: Option<SecretString>,
+    /// `IAM_JWT_ALGORITHM`: the algorithm the issuer signs with (SimpleJWT's `ALGORITHM`).
+    pub jwt_algorithm: jsonwebtoken::Algorithm,
+    /// `IAM_JWT_PUBLIC_KEY_FILE`: a PEM public key for RS/PS/ES algorithms (SimpleJWT's
+    /// `VERIFYING_KEY`, as a file).
+    pub jwt_public_key_file: Option<std::path::PathBuf>,
+    /// `IAM_JWT_TOKEN_TYPE_CLAIM`: the claim holding the token type (`TOKEN_TYPE_CLAIM`).
+    pub jwt_token_type_claim: String,
     /// `IAM_JWT_JWKS_URL`: where RS256/ES256 keys are published.
     pub jwt_jwks_url: Option<String>,
     /// `IAM_JWT_ISSUER`: the required `iss`.
@@ -95,10 +103,13 @@ pub enum ConfigError {
 }
 
 /// The settings: env var name, file key, what it accepts.
-const KEYS: [(&str, &str); 20] = [
+const KEYS: [(&str, &str); 23] = [
     ("IAM_BIND", "bind"),
     ("IAM_DATABASE_URL", "database_url"),
     ("IAM_JWT_SECRET", "jwt_secret"),
+    ("IAM_JWT_ALGORITHM", "jwt_algorithm"),
+    ("IAM_JWT_PUBLIC_KEY_FILE", "jwt_public_key_file"),
+    ("IAM_JWT_TOKEN_TYPE_CLAIM", "jwt_token_type_claim"),
     ("IAM_JWT_JWKS_URL", "jwt_jwks_url"),
     ("IAM_JWT_ISSUER", "jwt_issuer"),
     ("IAM_JWT_AUDIENCE", "jwt_audience"),
@@ -240,6 +251,19 @@ impl Settings {
             jwt_secret: raw
                 .get("IAM_JWT_SECRET")
                 .map(|v| SecretString::from(v.to_owned())),
+            jwt_algorithm: raw.parse(
+                "IAM_JWT_ALGORITHM",
+                jsonwebtoken::Algorithm::HS256,
+                "HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256 or ES384",
+                |v| iam_jwt::StaticKey::algorithm(v).ok(),
+            )?,
+            jwt_public_key_file: optional("IAM_JWT_PUBLIC_KEY_FILE").map(Into::into),
+            jwt_token_type_claim: raw.parse(
+                "IAM_JWT_TOKEN_TYPE_CLAIM",
+                "token_type".to_owned(),
+                "a claim name",
+                |v| Some(v.to_owned()),
+            )?,
             jwt_jwks_url: raw.parse("IAM_JWT_JWKS_URL", None, "an http(s) URL", |v| {
                 (v.starts_with("http://") || v.starts_with("https://")).then(|| Some(v.to_owned()))
             })?,

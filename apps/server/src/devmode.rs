@@ -13,6 +13,21 @@ pub const DEMO_USER: &str = "demo";
 /// The file holding the development secret, in the database's folder.
 pub const SECRET_FILE: &str = "dev-jwt-secret";
 
+/// Reads the development secret in `dir`, for the `token` command: never makes one.
+///
+/// # Errors
+/// When there is none yet, naming where it was looked for.
+pub fn existing_secret(dir: &Path) -> anyhow::Result<SecretString> {
+    let path = dir.join(SECRET_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => Ok(SecretString::from(text.trim().to_owned())),
+        _ => anyhow::bail!(
+            "no development secret at {}: start `iam-server serve` with the same IAM_DATABASE_URL first (it makes one beside the database), or set IAM_JWT_SECRET",
+            path.display()
+        ),
+    }
+}
+
 /// Reads the development secret in `dir`, creating it (readable by the owner only) when missing.
 ///
 /// # Errors

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use iam_domain::UserId;
 use iam_server::config::{parse_duration, Settings};
-use iam_server::startup::{verification, Application, Store};
+use iam_server::startup::{verification, Application, Purpose, Store};
 use iam_server::telemetry;
 
 /// mimalloc instead of the system allocator: see `docs/benchmarks.md`.
@@ -37,7 +37,8 @@ enum Command {
     Serve,
     /// Apply the database migrations and exit.
     Migrate,
-    /// Print an HS256 access token for a user, signed with the configured secret.
+    /// Print an access token for a user, signed with the configured HMAC secret (or the
+    /// development secret the server made beside its database).
     Token {
         /// The user id to put in the token.
         #[arg(long)]
@@ -87,12 +88,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Token { user, ttl } => {
             let user = UserId::parse(user).map_err(|e| anyhow::anyhow!("--user: {e}"))?;
-            let verification = verification(&settings)?;
-            let secret = verification
-                .secret
-                .context("no HS256 secret is configured (IAM_JWT_SECRET); tokens from a JWKS issuer are signed elsewhere")?;
-            let token = iam_jwt::issue_hs256(
+            let verification = verification(&settings, Purpose::Token)?;
+            let secret = verification.secret.context(
+                "tokens for RS, PS and ES algorithms and from a JWKS issuer are signed by their issuer; `token` signs with IAM_JWT_SECRET (HS256, HS384, HS512)",
+            )?;
+            let token = iam_jwt::issue_hmac(
                 &secret,
+                settings.jwt_algorithm,
                 &user,
                 ttl,
                 settings.jwt_issuer.as_deref(),

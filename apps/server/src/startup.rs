@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use iam_domain::UserId;
 use iam_http::{AppState, HttpSettings, Metrics};
-use iam_jwt::{ClaimRules, JwksCache, JwksSettings, JwtVerifier};
+use iam_jwt::{ClaimRules, JwksCache, JwksSettings, JwtVerifier, StaticKey};
 use iam_ports::{
     CreateError, FigureFacts, Service, SystemClock, TokenVerifier, UserDetailsRepository,
     UserDetailsService, WriteRequest,
@@ -47,6 +47,14 @@ impl Store {
             // Reads on an embedded file are CPU-bound: more readers than a few per core only add
             // page caches (about 2 MiB each) to the resident memory.
             let readers = settings.pool_size.min(SQLITE_MAX_READERS);
+            // Only the default folder (`./data/`) is made: another URL names a folder the
+            // operator chose, and a typo there must not scatter databases.
+            if settings.database_url.expose_secret() == crate::config::DEFAULT_DATABASE_URL {
+                if let Some(dir) = settings.sqlite_dir().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
+            }
             let store = SqliteStore::open(settings.database_url.expose_secret(), readers)
                 .await
                 .with_context(|| "opening the SQLite database (IAM_DATABASE_URL)".to_owned())?;
@@ -139,26 +147,70 @@ pub struct Verification {
     pub development: bool,
 }
 
+/// What the verifier is built for: serving makes the development secret when it is missing; the
+/// `token` command only reads it, so that it never signs with a secret the server does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `serve`.
+    Serve,
+    /// `token`.
+    Token,
+}
+
 /// Builds the token verifier from the settings; on the embedded store with nothing configured,
-/// the development secret.
+/// the development secret (kept beside the database file).
 ///
 /// # Errors
-/// When PostgreSQL is configured without any verification, or the development secret cannot be
-/// kept.
-pub fn verification(settings: &Settings) -> anyhow::Result<Verification> {
+/// When PostgreSQL is configured without any verification, the algorithm and the key do not go
+/// together, the public key file cannot be read, or the development secret cannot be kept (or,
+/// for `token`, has not been made yet).
+pub fn verification(settings: &Settings, purpose: Purpose) -> anyhow::Result<Verification> {
+    let algorithm = settings.jwt_algorithm;
+    let hmac = iam_jwt::is_hmac(algorithm);
     let mut secret = settings.jwt_secret.clone();
     let mut development = false;
-    if secret.is_none() && settings.jwt_jwks_url.is_none() {
-        if !settings.is_sqlite() {
-            anyhow::bail!(
-                "refusing to start on PostgreSQL without token verification: set IAM_JWT_SECRET or IAM_JWT_JWKS_URL"
-            );
+    let key = match (&settings.jwt_public_key_file, hmac) {
+        (Some(_), true) => anyhow::bail!(
+            "IAM_JWT_PUBLIC_KEY_FILE is for RS, PS and ES algorithms; IAM_JWT_ALGORITHM is {algorithm:?}, which verifies with IAM_JWT_SECRET"
+        ),
+        (Some(path), false) => {
+            let pem = std::fs::read(path).with_context(|| {
+                format!("reading IAM_JWT_PUBLIC_KEY_FILE {}", path.display())
+            })?;
+            Some(
+                StaticKey::public_pem(algorithm, &pem)
+                    .with_context(|| format!("IAM_JWT_PUBLIC_KEY_FILE {}", path.display()))?,
+            )
         }
-        let dir = settings.sqlite_dir().unwrap_or_default();
-        secret = Some(
-            devmode::secret(&dir).context("keeping the development secret beside the database")?,
+        (None, false) if secret.is_some() => anyhow::bail!(
+            "IAM_JWT_ALGORITHM is {algorithm:?}, which verifies with IAM_JWT_PUBLIC_KEY_FILE (or IAM_JWT_JWKS_URL); IAM_JWT_SECRET is for HS256, HS384 and HS512"
+        ),
+        (None, false) => None,
+        (None, true) => {
+            if secret.is_none() && settings.jwt_jwks_url.is_none() {
+                if !settings.is_sqlite() {
+                    anyhow::bail!(
+                        "refusing to start on PostgreSQL without token verification: set IAM_JWT_SECRET, IAM_JWT_PUBLIC_KEY_FILE or IAM_JWT_JWKS_URL"
+                    );
+                }
+                let dir = settings.sqlite_dir().unwrap_or_default();
+                secret = Some(match purpose {
+                    Purpose::Serve => devmode::secret(&dir)
+                        .context("keeping the development secret beside the database")?,
+                    Purpose::Token => devmode::existing_secret(&dir)?,
+                });
+                development = true;
+            }
+            match &secret {
+                Some(secret) => Some(StaticKey::secret(algorithm, secret)?),
+                None => None,
+            }
+        }
+    };
+    if key.is_none() && settings.jwt_jwks_url.is_none() {
+        anyhow::bail!(
+            "no token verification configured: set IAM_JWT_PUBLIC_KEY_FILE or IAM_JWT_JWKS_URL for {algorithm:?}"
         );
-        development = true;
     }
     let jwks = settings.jwt_jwks_url.as_ref().map(|url| {
         Arc::new(JwksCache::new(JwksSettings {
@@ -169,14 +221,15 @@ pub fn verification(settings: &Settings) -> anyhow::Result<Verification> {
     });
     let rules = ClaimRules {
         user_claim: settings.jwt_user_claim.clone(),
+        token_type_claim: settings.jwt_token_type_claim.clone(),
         issuer: settings.jwt_issuer.clone(),
         audience: settings.jwt_audience.clone(),
         leeway: settings.jwt_leeway,
     };
-    let verifier = Arc::new(JwtVerifier::new(secret.as_ref(), jwks, rules));
+    let verifier = Arc::new(JwtVerifier::new(key, jwks, rules));
     Ok(Verification {
         verifier,
-        secret,
+        secret: secret.filter(|_| hmac),
         development,
     })
 }
@@ -202,7 +255,7 @@ impl Application {
         if settings.migrate_on_start {
             store.migrate().await?;
         }
-        let verification = verification(settings)?;
+        let verification = verification(settings, Purpose::Serve)?;
         let service: Arc<dyn UserDetailsService> =
             Arc::new(Service::new(store.repository(), Arc::new(SystemClock)));
         let demo_token = if verification.development {

@@ -59,10 +59,29 @@ fn help_shows_no_secret() {
 }
 
 #[test]
-fn token_and_migrate_work_on_the_embedded_store() {
+fn token_signs_with_the_secret_the_server_made_and_never_makes_one() {
     let dir = temp_dir();
+    // Before any server made a secret beside this database, `token` refuses and says where it
+    // looked, instead of signing with a secret the server will not have.
     let out = command(&dir)
-        .args(["token", "--user", "7", "--ttl", "15m"])
+        .args(["token", "--user", "demo"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no development secret at"), "{stderr}");
+    assert!(!dir.join("dev-jwt-secret").exists());
+
+    let (mut child, address, _) = serve_dev(&dir);
+    assert!(
+        dir.join("dev-jwt-secret").exists(),
+        "kept beside the database"
+    );
+    // From another working directory, with the same (absolute) database URL.
+    let elsewhere = temp_dir();
+    let out = command(&dir)
+        .current_dir(&elsewhere)
+        .args(["token", "--user", "demo", "--ttl", "15m"])
         .output()
         .unwrap();
     assert!(
@@ -70,12 +89,17 @@ fn token_and_migrate_work_on_the_embedded_store() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let token = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(token.trim().split('.').count(), 3, "a JWT: {token}");
-    assert!(
-        dir.join("dev-jwt-secret").exists(),
-        "the development secret is kept beside the database"
-    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let answer = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {token}"))
+        .arg(format!("http://{address}/api/v1/iam/iamuserdetails/me/"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&answer.stdout), "200");
+    child.kill().ok();
+    child.wait().ok();
+
     let out = command(&dir).arg("migrate").output().unwrap();
     assert!(
         out.status.success(),
@@ -87,6 +111,65 @@ fn token_and_migrate_work_on_the_embedded_store() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+    std::fs::remove_dir_all(dir).ok();
+    std::fs::remove_dir_all(elsewhere).ok();
+}
+
+#[test]
+fn a_sqlite_url_whose_folder_is_missing_is_an_error_naming_the_setting() {
+    let dir = temp_dir();
+    let out = command(&dir)
+        .env(
+            "IAM_DATABASE_URL",
+            format!("sqlite://{}/no/such/folder/iam.db", dir.display()),
+        )
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("IAM_DATABASE_URL") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+    assert!(!dir.join("no").exists());
+}
+
+#[test]
+fn an_algorithm_and_a_key_of_another_kind_stop_the_start() {
+    let dir = temp_dir();
+    let key = format!(
+        "{}/../../tests/fixtures/rsa-public.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    for (algorithm, extra, says) in [
+        (
+            "HS256",
+            ("IAM_JWT_PUBLIC_KEY_FILE", key.as_str()),
+            "IAM_JWT_PUBLIC_KEY_FILE is for",
+        ),
+        (
+            "RS256",
+            ("IAM_JWT_SECRET", "s3cret"),
+            "IAM_JWT_SECRET is for",
+        ),
+        (
+            "ES256",
+            ("IAM_JWT_PUBLIC_KEY_FILE", key.as_str()),
+            "IAM_JWT_PUBLIC_KEY_FILE",
+        ),
+        ("none", ("IAM_JWT_SECRET", "s3cret"), "IAM_JWT_ALGORITHM"),
+    ] {
+        let out = command(&dir)
+            .env("IAM_JWT_ALGORITHM", algorithm)
+            .env(extra.0, extra.1)
+            .args(["token", "--user", "1"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{algorithm}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{algorithm}: {stderr}");
+    }
 }
 
 #[test]
