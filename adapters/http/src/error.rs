@@ -67,12 +67,16 @@ pub enum ApiError {
     Internal(Cause),
 }
 
-/// A cause and its sources, on one line.
+/// A cause and its sources, on one line. Many errors (sqlx's among them) repeat their source's
+/// message in their own: a source whose message is already in the line is not written again.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut out = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        let _ = write!(out, ": {cause}");
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            let _ = write!(out, ": {text}");
+        }
         source = cause.source();
     }
     out
@@ -223,5 +227,27 @@ impl Mapper {
             DeleteError::Unavailable(c) => self.unavailable(c),
             DeleteError::Unexpected(c) => ApiError::Internal(c),
         }
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("io failed: {0}")]
+    struct Repeats(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("migrating")]
+    struct Outer(#[source] Repeats);
+
+    #[test]
+    fn each_message_is_written_once() {
+        let error = Outer(Repeats(std::io::Error::other("connection refused")));
+        assert_eq!(
+            error_chain(&error),
+            "migrating: io failed: connection refused"
+        );
     }
 }

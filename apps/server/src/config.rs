@@ -71,6 +71,9 @@ pub struct Settings {
     pub workers: usize,
     /// `IAM_MIGRATE_ON_START`: apply migrations when `serve` starts.
     pub migrate_on_start: bool,
+    /// Environment variables named `IAM_…` that are no setting (a typo, most likely): ignored,
+    /// and warned about at start.
+    pub unknown: Vec<String>,
 }
 
 /// The embedded default database.
@@ -82,8 +85,8 @@ pub enum ConfigError {
     /// A value of the wrong form.
     #[error("{setting}: {accepts}; got {got:?}")]
     Invalid {
-        /// The environment variable naming the setting.
-        setting: &'static str,
+        /// The setting as the operator wrote it: the variable, or the file's key and the file.
+        setting: String,
         /// What it accepts.
         accepts: &'static str,
         /// What it got (never a secret).
@@ -102,32 +105,167 @@ pub enum ConfigError {
     Conflict(String),
 }
 
-/// The settings: env var name, file key, what it accepts.
-const KEYS: [(&str, &str); 23] = [
-    ("IAM_BIND", "bind"),
-    ("IAM_DATABASE_URL", "database_url"),
-    ("IAM_JWT_SECRET", "jwt_secret"),
-    ("IAM_JWT_ALGORITHM", "jwt_algorithm"),
-    ("IAM_JWT_PUBLIC_KEY_FILE", "jwt_public_key_file"),
-    ("IAM_JWT_TOKEN_TYPE_CLAIM", "jwt_token_type_claim"),
-    ("IAM_JWT_JWKS_URL", "jwt_jwks_url"),
-    ("IAM_JWT_ISSUER", "jwt_issuer"),
-    ("IAM_JWT_AUDIENCE", "jwt_audience"),
-    ("IAM_JWT_USER_CLAIM", "jwt_user_claim"),
-    ("IAM_JWT_LEEWAY", "jwt_leeway"),
-    ("IAM_JWKS_MIN_REFRESH", "jwks_min_refresh"),
-    ("IAM_AUTH_COOKIE", "auth_cookie"),
-    ("IAM_LOG", "log"),
-    ("IAM_LOG_FORMAT", "log_format"),
-    ("IAM_POOL_SIZE", "pool_size"),
-    ("IAM_BODY_LIMIT", "body_limit"),
-    ("IAM_REQUEST_TIMEOUT", "request_timeout"),
-    ("IAM_CLIENT_TIMEOUT", "client_timeout"),
-    ("IAM_SHUTDOWN_GRACE", "shutdown_grace"),
-    ("IAM_CORS_ALLOWED_ORIGINS", "cors_allowed_origins"),
-    ("IAM_WORKERS", "workers"),
-    ("IAM_MIGRATE_ON_START", "migrate_on_start"),
+/// One setting: its environment variable, its key in the file, its default as shown, and what
+/// it is for. `--help` lists them; the README's table says the same.
+pub struct Key {
+    /// The environment variable.
+    pub env: &'static str,
+    /// The key in the TOML file.
+    pub file: &'static str,
+    /// The default, as `--help` shows it.
+    pub default: &'static str,
+    /// What it is for.
+    pub meaning: &'static str,
+}
+
+const fn key(
+    env: &'static str,
+    file: &'static str,
+    default: &'static str,
+    meaning: &'static str,
+) -> Key {
+    Key {
+        env,
+        file,
+        default,
+        meaning,
+    }
+}
+
+/// Every setting.
+pub const KEYS: [Key; 23] = [
+    key("IAM_BIND", "bind", "127.0.0.1:8000", "address to listen on"),
+    key(
+        "IAM_DATABASE_URL",
+        "database_url",
+        DEFAULT_DATABASE_URL,
+        "postgres://… or sqlite:… (secret)",
+    ),
+    key(
+        "IAM_JWT_SECRET",
+        "jwt_secret",
+        "(none)",
+        "HMAC secret shared with the token issuer (secret)",
+    ),
+    key(
+        "IAM_JWT_ALGORITHM",
+        "jwt_algorithm",
+        "HS256",
+        "the issuer's algorithm: HS/RS/PS 256/384/512, ES256/384",
+    ),
+    key(
+        "IAM_JWT_PUBLIC_KEY_FILE",
+        "jwt_public_key_file",
+        "(none)",
+        "PEM public key for RS/PS/ES",
+    ),
+    key(
+        "IAM_JWT_TOKEN_TYPE_CLAIM",
+        "jwt_token_type_claim",
+        "token_type",
+        "claim holding the token type",
+    ),
+    key(
+        "IAM_JWT_JWKS_URL",
+        "jwt_jwks_url",
+        "(none)",
+        "JWKS URL for RS/PS/ES tokens",
+    ),
+    key("IAM_JWT_ISSUER", "jwt_issuer", "(none)", "required iss"),
+    key("IAM_JWT_AUDIENCE", "jwt_audience", "(none)", "required aud"),
+    key(
+        "IAM_JWT_USER_CLAIM",
+        "jwt_user_claim",
+        "user_id",
+        "claim holding the user id",
+    ),
+    key(
+        "IAM_JWT_LEEWAY",
+        "jwt_leeway",
+        "30s",
+        "clock skew allowed on exp, nbf, iat",
+    ),
+    key(
+        "IAM_JWKS_MIN_REFRESH",
+        "jwks_min_refresh",
+        "30s",
+        "shortest time between two JWKS fetches",
+    ),
+    key(
+        "IAM_AUTH_COOKIE",
+        "auth_cookie",
+        "access_token",
+        "cookie that may carry the token",
+    ),
+    key("IAM_LOG", "log", "info", "log filter"),
+    key("IAM_LOG_FORMAT", "log_format", "text", "text or json"),
+    key(
+        "IAM_POOL_SIZE",
+        "pool_size",
+        "16",
+        "most database connections (SQLite: readers, at most 4)",
+    ),
+    key(
+        "IAM_BODY_LIMIT",
+        "body_limit",
+        "65536",
+        "largest request body in bytes",
+    ),
+    key(
+        "IAM_REQUEST_TIMEOUT",
+        "request_timeout",
+        "30s",
+        "longest a request may take (503 after)",
+    ),
+    key(
+        "IAM_CLIENT_TIMEOUT",
+        "client_timeout",
+        "5s",
+        "longest silence while a client sends a head or body (408)",
+    ),
+    key(
+        "IAM_SHUTDOWN_GRACE",
+        "shutdown_grace",
+        "30s",
+        "time for requests in flight after SIGINT/SIGTERM",
+    ),
+    key(
+        "IAM_CORS_ALLOWED_ORIGINS",
+        "cors_allowed_origins",
+        "(none)",
+        "browser origins allowed to call",
+    ),
+    key(
+        "IAM_WORKERS",
+        "workers",
+        "0",
+        "HTTP worker threads; 0 = two per core",
+    ),
+    key(
+        "IAM_MIGRATE_ON_START",
+        "migrate_on_start",
+        "true",
+        "apply migrations when serve starts",
+    ),
 ];
+
+/// Environment variables with the `IAM_` prefix that are not settings of the server: the test
+/// command's.
+const NOT_SETTINGS: &str = "IAM_TEST_";
+
+/// The settings, one a line, for `--help`.
+pub fn settings_help() -> String {
+    let mut out = String::from(
+        "Settings (environment variables; in a --config file, the key in brackets):\n",
+    );
+    for k in &KEYS {
+        out.push_str(&format!(
+            "  {:<26} [{}] default {}\n      {}\n",
+            k.env, k.file, k.default, k.meaning
+        ));
+    }
+    out
+}
 
 /// Parses `500ms`, `30s`, `5m`, `2h`, `1d`, or a plain number of seconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
@@ -148,15 +286,34 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     Some(Duration::from_secs(seconds))
 }
 
-/// The raw values, by env var name, after layering.
-struct Raw(HashMap<&'static str, String>);
+/// The raw values, by env var name, after layering, and which came from the file (so that an
+/// error names the key as the operator wrote it).
+struct Raw {
+    values: HashMap<&'static str, String>,
+    file: Option<(String, HashMap<&'static str, String>)>,
+}
 
 impl Raw {
     fn get(&self, key: &'static str) -> Option<&str> {
-        self.0
+        self.values
             .get(key)
             .map(String::as_str)
             .filter(|v| !v.trim().is_empty())
+    }
+
+    /// The setting's name where its value came from: the variable, or the file's key.
+    fn name(&self, key: &'static str) -> String {
+        match &self.file {
+            Some((path, from_file))
+                if from_file
+                    .get(key)
+                    .is_some_and(|v| Some(v) == self.values.get(key)) =>
+            {
+                let file_key = KEYS.iter().find(|k| k.env == key).map_or(key, |k| k.file);
+                format!("{file_key} in {path}")
+            }
+            _ => key.to_owned(),
+        }
     }
 
     fn parse<T>(
@@ -169,7 +326,7 @@ impl Raw {
         match self.get(key) {
             None => Ok(default),
             Some(v) => parse(v.trim()).ok_or_else(|| ConfigError::Invalid {
-                setting: key,
+                setting: self.name(key),
                 accepts,
                 got: if key == "IAM_DATABASE_URL" {
                     redact_url(v)
@@ -187,12 +344,16 @@ fn file_values(path: &Path) -> Result<HashMap<&'static str, String>, ConfigError
         reason,
     };
     let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| error(e.message().to_owned()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let at = e.span().map_or(0, |span| span.start);
+        let before = &text[..at.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        error(format!("line {line}, column {column}: {}", e.message()))
+    })?;
     let mut values = HashMap::new();
     for (key, value) in table {
-        let Some((env, _)) = KEYS.iter().find(|(_, file_key)| *file_key == key) else {
+        let Some(Key { env, .. }) = KEYS.iter().find(|k| k.file == key) else {
             return Err(error(format!("unknown setting {key:?}")));
         };
         let text = match value {
@@ -218,16 +379,27 @@ impl Settings {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, ConfigError> {
-        let mut raw = match file {
-            Some(path) => file_values(path)?,
-            None => HashMap::new(),
+        let from_file = match file {
+            Some(path) => Some((path.display().to_string(), file_values(path)?)),
+            None => None,
         };
+        let mut values = from_file
+            .as_ref()
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let mut unknown = Vec::new();
         for (key, value) in env {
-            if let Some((name, _)) = KEYS.iter().find(|(name, _)| *name == key) {
-                raw.insert(name, value);
+            if let Some(k) = KEYS.iter().find(|k| k.env == key) {
+                values.insert(k.env, value);
+            } else if key.starts_with("IAM_") && !key.starts_with(NOT_SETTINGS) {
+                unknown.push(key);
             }
         }
-        let raw = Raw(raw);
+        unknown.sort();
+        let raw = Raw {
+            values,
+            file: from_file,
+        };
         let duration = "a duration such as 500ms, 30s, 5m or 1h";
         let optional = |key| raw.get(key).map(|v| v.trim().to_owned());
         let settings = Settings {
@@ -377,6 +549,7 @@ impl Settings {
                     _ => None,
                 },
             )?,
+            unknown,
         };
         Ok(settings)
     }
@@ -550,6 +723,56 @@ mod tests {
             "postgres:///d?user=u&Password=***"
         );
         assert_eq!(redact_url("sqlite://data/iam.db"), "sqlite://data/iam.db");
+    }
+
+    #[test]
+    fn a_bad_value_in_the_file_is_named_by_its_key_and_syntax_errors_by_line_and_column() {
+        let dir = std::env::temp_dir().join(format!("iam-config-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("iam.toml");
+        std::fs::write(&file, "bind = \"127.0.0.1:9000\"\npool_size = \"lots\"\n").unwrap();
+        let err = Settings::load(Some(&file), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("pool_size in "), "{err}");
+        assert!(err.contains("a whole number from 1 to 1000"), "{err}");
+        // The same value from the environment is named by its variable.
+        let err = Settings::load(Some(&file), env(&[("IAM_POOL_SIZE", "many")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("IAM_POOL_SIZE: "), "{err}");
+        std::fs::write(&file, "bind = \"x\"\npool_size = [\n").unwrap();
+        let err = Settings::load(Some(&file), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3, column 1"), "{err}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn unknown_iam_variables_are_collected_for_a_warning() {
+        let s = Settings::load(
+            None,
+            env(&[
+                ("IAM_POOLSIZE", "4"),
+                ("IAM_TEST_DATABASE_URL", "x"),
+                ("HOME", "/"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.unknown, ["IAM_POOLSIZE"]);
+    }
+
+    #[test]
+    fn help_lists_every_setting_with_its_default() {
+        let help = settings_help();
+        for k in &KEYS {
+            assert!(
+                help.contains(k.env) && help.contains(k.default),
+                "{}",
+                k.env
+            );
+        }
     }
 
     #[test]

@@ -20,7 +20,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(
     name = "iam-server",
     version,
-    about = "The user-details service of AISquare Studio."
+    about = "The user-details service of AISquare Studio.",
+    after_help = iam_server::config::settings_help()
 )]
 struct Cli {
     /// A TOML file of settings (the same names as the environment variables, lower case, without
@@ -58,7 +59,14 @@ fn ttl(text: &str) -> Result<Duration, String> {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let settings = match Settings::load(cli.config.as_deref(), std::env::vars()) {
-        Ok(settings) => settings,
+        Ok(settings) => {
+            for name in &settings.unknown {
+                eprintln!(
+                    "iam-server: warning: {name} is not a setting and is ignored (see --help)"
+                );
+            }
+            settings
+        }
         Err(e) => {
             eprintln!("iam-server: configuration error: {e}");
             return std::process::ExitCode::from(2);
@@ -69,7 +77,8 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("iam-server: {e:#}");
+            let chain: &(dyn std::error::Error + 'static) = e.as_ref();
+            eprintln!("iam-server: {}", iam_http::error::error_chain(chain));
             std::process::ExitCode::FAILURE
         }
     }
