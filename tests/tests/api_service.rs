@@ -257,3 +257,61 @@ async fn a_public_key_file_verifies_the_issuers_algorithm_only() {
     assert_eq!(status(hmac).await.unwrap().status(), 401);
     app.cleanup().await;
 }
+
+/// What Swagger UI's "Try it out" sends works as shipped: read-only properties are marked so (and
+/// left out of bodies), every write's example passes validation, and the error statuses name the
+/// schemas of the bodies they have.
+#[tokio::test]
+async fn the_served_schema_is_usable_from_swagger_ui() {
+    let app = spawn_app(stores::sqlite().await).await;
+    let served: Value = app
+        .request(Method::GET, "/api/schema/")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let properties = &served["components"]["schemas"]["IAMUserDetail"]["properties"];
+    for name in iam_domain::Field::READ_ONLY {
+        assert_eq!(properties[name]["readOnly"], true, "{name}");
+    }
+    assert!(properties["bio"].get("readOnly").is_none());
+    let example = |path: &str, method: &str| {
+        served["paths"][path][method]["requestBody"]["content"]["application/json"]["example"]
+            .clone()
+    };
+    let create = app
+        .json(
+            "try",
+            Method::POST,
+            iam_tests::app::CREATE,
+            &example(iam_tests::app::CREATE, "post"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.status(), 201);
+    for (method, name) in [(Method::PATCH, "patch"), (Method::PUT, "put")] {
+        let response = app
+            .json("try", method, ME, &example(ME, name))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{name}");
+    }
+    let errors = &served["paths"][ME]["patch"]["responses"];
+    assert_eq!(
+        errors["404"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Detail"
+    );
+    assert!(errors["503"]["headers"].get("Retry-After").is_some());
+    let ready = &served["paths"]["/readyz"]["get"]["responses"];
+    assert!(ready.get("503").is_some());
+    assert!(
+        served["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+            .get("text/plain; version=0.0.4")
+            .is_some()
+    );
+    app.cleanup().await;
+}

@@ -1,7 +1,10 @@
 //! The service's OpenAPI 3.1 document, generated from the code, and the offline Swagger UI.
 //!
 //! `PatchedIAMUserDetail` is derived from `IAMUserDetail` (same properties, none required), as
-//! DRF's schema generator does, so the two cannot drift apart.
+//! DRF's schema generator does, so the two cannot drift apart. The properties the domain keeps
+//! read-only ([`Field::READ_ONLY`]) are marked `readOnly`, so Swagger UI leaves them out of the
+//! bodies it sends; each write has an example body that passes validation; each error status has
+//! the schema of the body it really has (`Detail` or `FieldErrors`).
 
 use std::sync::LazyLock;
 
@@ -16,6 +19,8 @@ use utoipa::openapi::{
 };
 use utoipa::PartialSchema;
 
+use iam_domain::Field;
+
 use crate::dto::{DeveloperSkill, IamUserDetail, InvestmentInterest, Tag};
 
 /// The path of the caller's details.
@@ -23,13 +28,70 @@ pub const ME: &str = "/api/v1/iam/iamuserdetails/me/";
 /// The path that creates the caller's details.
 pub const CREATE: &str = "/api/v1/iam/iamuserdetails/";
 
-fn any_body(description: &str) -> ResponseBuilder {
+/// A response whose body is `{"detail": …}`.
+fn detail_body(description: &str) -> ResponseBuilder {
     ResponseBuilder::new().description(description).content(
         "application/json",
-        ContentBuilder::new()
-            .schema(Some(Schema::default()))
-            .build(),
+        Content::new(Some(Ref::from_schema_name("Detail"))),
     )
+}
+
+/// A 400: field errors in DRF's shape, or `{"detail": …}` for a body that is not JSON.
+fn invalid_body() -> ResponseBuilder {
+    let either: Schema = utoipa::openapi::schema::OneOfBuilder::new()
+        .item(Ref::from_schema_name("FieldErrors"))
+        .item(Ref::from_schema_name("Detail"))
+        .into();
+    ResponseBuilder::new()
+        .description("Invalid fields (DRF's shape), or a body that is not JSON")
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(either)).build(),
+        )
+}
+
+/// A 503 with `Retry-After`.
+fn unavailable_body() -> ResponseBuilder {
+    detail_body(
+        "Storage unavailable, or the request ran out of time; retry after Retry-After seconds",
+    )
+    .header("Retry-After", Header::new(i64::schema()))
+}
+
+/// `{"detail": string, "code"?: string}`: every error that is not about fields.
+fn detail_schema() -> Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .title(Some("Detail"))
+        .property("detail", ObjectBuilder::new().schema_type(Type::String))
+        .required("detail")
+        .property(
+            "code",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("`token_not_valid` for a refused token")),
+        )
+        .into()
+}
+
+/// `{"field": ["message", …]}`, list items by index: `{"skills": {"1": ["Not a valid string."]}}`.
+fn field_errors_schema() -> Schema {
+    use utoipa::openapi::schema::{
+        AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Type,
+    };
+    let messages = || ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String));
+    let by_index = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(
+            messages().into(),
+        ))));
+    ObjectBuilder::new()
+        .title(Some("FieldErrors"))
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(
+            OneOfBuilder::new().item(messages()).item(by_index).into(),
+        ))))
+        .into()
 }
 
 fn detail_response(description: &str) -> ResponseBuilder {
@@ -42,13 +104,36 @@ fn detail_response(description: &str) -> ResponseBuilder {
         )
 }
 
+/// Example bodies that pass validation, for Swagger UI's "Try it out".
+fn write_example(required: bool) -> serde_json::Value {
+    if required {
+        serde_json::json!({
+            "user_type": "developer",
+            "bio": "Building ML tools.",
+            "country": "Pakistan",
+            "github_url": "https://github.com/ada",
+            "skills": ["Rust", "Python"],
+            "focus_area": ["AI"],
+            "communication_preferences_email": true,
+            "additional_data": {"theme": "dark"}
+        })
+    } else {
+        serde_json::json!({"bio": "Building ML tools.", "country": "Pakistan"})
+    }
+}
+
 fn write_body(required: bool) -> utoipa::openapi::request_body::RequestBody {
     let schema = if required {
         "IAMUserDetail"
     } else {
         "PatchedIAMUserDetail"
     };
-    let content = || Content::new(Some(Ref::from_schema_name(schema)));
+    let content = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(schema)))
+            .example(Some(write_example(required)))
+            .build()
+    };
     RequestBodyBuilder::new()
         .content("application/json", content())
         .content("application/merge-patch+json", content())
@@ -76,11 +161,8 @@ fn operation(id: &str, summary: &str) -> OperationBuilder {
         .summary(Some(summary))
         .tag("iam")
         .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
-        .response("401", any_body("Unauthorized"))
-        .response(
-            "503",
-            any_body("Storage unavailable; retry after Retry-After seconds"),
-        )
+        .response("401", detail_body("No credentials, or a token not valid"))
+        .response("503", unavailable_body())
 }
 
 fn if_match() -> utoipa::openapi::path::Parameter {
@@ -103,11 +185,12 @@ fn update_operation(id: &str, summary: &str, full: bool) -> Operation {
         ))
         .request_body(Some(write_body(full)))
         .response("200", detail_response("User details"))
-        .response("400", any_body("Invalid fields"))
-        .response("404", any_body("User details not found"))
-        .response("412", any_body("Stale If-Match"))
-        .response("413", any_body("Body too large"))
-        .response("415", any_body("Unsupported media type"))
+        .response("400", invalid_body())
+        .response("404", detail_body("User details not found"))
+        .response("408", detail_body("The body was not received in time"))
+        .response("412", detail_body("Stale If-Match"))
+        .response("413", detail_body("Body too large"))
+        .response("415", detail_body("Unsupported media type"))
         .build()
 }
 
@@ -122,7 +205,7 @@ fn me_operations() -> Vec<(HttpMethod, Operation)> {
                 ))
                 .response("200", detail_response("User details"))
                 .response("304", ResponseBuilder::new().description("Not modified"))
-                .response("404", any_body("User details not found"))
+                .response("404", detail_body("User details not found"))
                 .build(),
         ),
         (
@@ -146,29 +229,50 @@ fn me_operations() -> Vec<(HttpMethod, Operation)> {
             operation("iamuserdetails-me-destroy", "Delete the caller's details")
                 .parameter(if_match())
                 .response("204", ResponseBuilder::new().description("Deleted"))
-                .response("404", any_body("User details not found"))
-                .response("412", any_body("Stale If-Match"))
+                .response("404", detail_body("User details not found"))
+                .response("412", detail_body("Stale If-Match"))
                 .build(),
         ),
     ]
 }
 
-fn plain(id: &str, summary: &str, description: &str, media: &str) -> PathItem {
-    let op = OperationBuilder::new()
+/// A service route's GET: its 200 (body described by `schema` in `media`), and the `extra`
+/// responses it can give.
+fn plain(
+    id: &str,
+    summary: &str,
+    description: &str,
+    (media, schema): (&str, Schema),
+    extra: Vec<(&str, ResponseBuilder)>,
+) -> PathItem {
+    let mut op = OperationBuilder::new()
         .operation_id(Some(id))
         .summary(Some(summary))
         .tag("service")
         .response(
             "200",
-            ResponseBuilder::new().description(description).content(
-                media,
-                ContentBuilder::new()
-                    .schema(Some(Schema::default()))
-                    .build(),
-            ),
+            ResponseBuilder::new()
+                .description(description)
+                .content(media, ContentBuilder::new().schema(Some(schema)).build()),
+        );
+    for (status, response) in extra {
+        op = op.response(status, response);
+    }
+    PathItem::new(HttpMethod::Get, op.build())
+}
+
+/// `{"status": "<value>"}`.
+fn status_schema(value: &str) -> Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .property(
+            "status",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([value])),
         )
-        .build();
-    PathItem::new(HttpMethod::Get, op)
+        .required("status")
+        .into()
 }
 
 fn build() -> OpenApi {
@@ -194,10 +298,11 @@ fn build() -> OpenApi {
         ))
         .request_body(Some(write_body(true)))
         .response("201", detail_response("User details created"))
-        .response("400", any_body("Invalid fields"))
-        .response("409", any_body("User details already exist"))
-        .response("413", any_body("Body too large"))
-        .response("415", any_body("Unsupported media type"))
+        .response("400", invalid_body())
+        .response("408", detail_body("The body was not received in time"))
+        .response("409", detail_body("User details already exist"))
+        .response("413", detail_body("Body too large"))
+        .response("415", detail_body("Unsupported media type"))
         .build(),
     );
     let mut doc = OpenApiBuilder::new()
@@ -220,7 +325,8 @@ fn build() -> OpenApi {
                         "schema",
                         "This OpenAPI document",
                         "OpenAPI 3.1",
-                        "application/json",
+                        ("application/json", Schema::default()),
+                        vec![],
                     ),
                 )
                 .path(
@@ -229,7 +335,8 @@ fn build() -> OpenApi {
                         "healthz",
                         "Liveness",
                         "The process answers",
-                        "application/json",
+                        ("application/json", status_schema("ok")),
+                        vec![],
                     ),
                 )
                 .path(
@@ -238,12 +345,19 @@ fn build() -> OpenApi {
                         "readyz",
                         "Readiness: storage answers",
                         "Ready",
-                        "application/json",
+                        ("application/json", status_schema("ready")),
+                        vec![("503", unavailable_body())],
                     ),
                 )
                 .path(
                     "/metrics",
-                    plain("metrics", "Prometheus metrics", "Metrics", "text/plain"),
+                    plain(
+                        "metrics",
+                        "Prometheus metrics",
+                        "Prometheus text exposition format 0.0.4",
+                        ("text/plain; version=0.0.4", String::schema().into()),
+                        vec![],
+                    ),
                 ),
         )
         .build();
@@ -252,6 +366,8 @@ fn build() -> OpenApi {
         .schema("InvestmentInterest", InvestmentInterest::schema())
         .schema("Tag", Tag::schema())
         .schema("IAMUserDetail", IamUserDetail::schema())
+        .schema("Detail", detail_schema())
+        .schema("FieldErrors", field_errors_schema())
         .security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -262,6 +378,13 @@ fn build() -> OpenApi {
             ),
         )
         .build();
+    if let Some(RefOr::T(Schema::Object(full))) = components.schemas.get_mut("IAMUserDetail") {
+        for name in Field::READ_ONLY {
+            if let Some(property) = full.properties.get_mut(name) {
+                mark_read_only(property);
+            }
+        }
+    }
     if let Some(RefOr::T(Schema::Object(full))) = components.schemas.get("IAMUserDetail").cloned() {
         let mut patched = full;
         patched.required.clear();
@@ -273,6 +396,22 @@ fn build() -> OpenApi {
     }
     doc.components = Some(components);
     doc
+}
+
+/// Marks a property `readOnly`. utoipa models the keyword on objects only; on an array (the
+/// `*_data` lists) it goes in as a keyword beside the others, which JSON Schema allows anywhere.
+fn mark_read_only(property: &mut RefOr<Schema>) {
+    match property {
+        RefOr::T(Schema::Object(object)) => object.read_only = Some(true),
+        RefOr::T(Schema::Array(array)) => {
+            array
+                .extensions
+                .get_or_insert_with(Default::default)
+                .insert("readOnly".into(), true.into());
+        }
+        // The read-only properties are scalars and arrays.
+        _ => {}
+    }
 }
 
 /// The document, built once.
