@@ -115,6 +115,28 @@ impl TestApp {
         self.as_user(user, method, path).json(body)
     }
 
+    /// `user`'s details as GET answers them (the JSON body, whatever the status).
+    pub async fn details(&self, user: &str) -> Value {
+        self.as_user(user, Method::GET, ME)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap_or(Value::Null)
+    }
+
+    /// The JSON body of a GET of `path` without credentials.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap_or(Value::Null)
+    }
+
     /// Creates `user`'s details with `body`, asserting 201; returns the representation.
     pub async fn create(&self, user: &str, body: Value) -> Value {
         let response = self

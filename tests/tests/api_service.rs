@@ -38,14 +38,7 @@ fn types(schema: &Value) -> Option<Vec<String>> {
 #[tokio::test]
 async fn the_served_schema_matches_the_seed() {
     let app = spawn_app(stores::sqlite().await).await;
-    let served: Value = app
-        .request(Method::GET, "/api/schema/")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let served: Value = app.get_json("/api/schema/").await;
     assert_eq!(served["openapi"], "3.1.0");
     let seed = seed();
     for name in [
@@ -136,14 +129,7 @@ async fn swagger_ui_is_served_from_the_binary() {
         .await
         .unwrap();
     assert_eq!(bundle.status(), 200);
-    let spec: Value = app
-        .request(Method::GET, "/api/docs/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = app.get_json("/api/docs/openapi.json").await;
     assert_eq!(spec["openapi"], "3.1.0");
     app.cleanup().await;
 }
@@ -264,14 +250,7 @@ async fn a_public_key_file_verifies_the_issuers_algorithm_only() {
 #[tokio::test]
 async fn the_served_schema_is_usable_from_swagger_ui() {
     let app = spawn_app(stores::sqlite().await).await;
-    let served: Value = app
-        .request(Method::GET, "/api/schema/")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let served: Value = app.get_json("/api/schema/").await;
     let properties = &served["components"]["schemas"]["IAMUserDetail"]["properties"];
     for name in iam_domain::Field::READ_ONLY {
         assert_eq!(properties[name]["readOnly"], true, "{name}");

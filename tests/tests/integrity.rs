@@ -197,14 +197,7 @@ async fn numbers_beyond_a_double_keep_every_digit(app: &TestApp) {
     assert_eq!(huge.status(), 400);
     let errors: Value = huge.json().await.unwrap();
     assert!(errors.get("additional_data").is_some(), "{errors}");
-    let after: Value = app
-        .as_user("doc", Method::GET, ME)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after: Value = app.details("doc").await;
     assert_eq!(after["bio"], Value::Null);
     assert_eq!(
         app.as_user("doc", Method::DELETE, ME)
@@ -264,14 +257,7 @@ async fn a_blank_phone_is_refused_and_null_clears_it(app: &TestApp) {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body, json!({"phone": ["This field may not be blank."]}));
     }
-    let kept: Value = app
-        .as_user("ph", Method::GET, ME)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let kept: Value = app.details("ph").await;
     assert_eq!(kept["phone"], "+1 555 0100");
     let cleared: Value = app
         .json("ph", Method::PATCH, ME, &json!({"phone": null}))
@@ -374,7 +360,7 @@ async fn a_row_with_unreadable_fields_never_locks_its_owner_out(app: &TestApp) {
         (put["bio"].clone(), put["country"].clone()),
         (json!("kept"), json!("FR"))
     );
-    let read: Value = get().await.unwrap().json().await.unwrap();
+    let read: Value = app.details("broken").await;
     assert_eq!(read, put);
     // DELETE reads nothing.
     run_sql(app, corrupt).await;
@@ -503,14 +489,7 @@ async fn slow_bodies_and_heads_get_408_and_are_closed_while_others_are_served() 
         let (status, _) = slow_head.await.unwrap().expect("an answer and a close");
         assert_eq!(status, 408);
 
-        let after: Value = app
-            .as_user("slow", Method::GET, ME)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let after: Value = app.details("slow").await;
         assert_eq!(after["bio"], "before");
         app.cleanup().await;
     }

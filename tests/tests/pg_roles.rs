@@ -53,7 +53,11 @@ async fn the_service_needs_only_the_documented_privileges() {
         json!({"skills": ["Go"], "technical_interests": ["ML"]}),
         json!({"additional_data": {"a": 1}}),
     ] {
-        let patched = app.json("r", Method::PATCH, ME, &body).send().await.unwrap();
+        let patched = app
+            .json("r", Method::PATCH, ME, &body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(patched.status(), 200, "{body}: {:?}", patched.text().await);
     }
     let read = app.as_user("r", Method::GET, ME).send().await.unwrap();
@@ -62,7 +66,9 @@ async fn the_service_needs_only_the_documented_privileges() {
     assert_eq!(deleted.status(), 204);
     owner.close().await.ok();
     app.cleanup().await;
-    let mut admin = PgConnection::connect(&stores::pg_admin_url()).await.unwrap();
+    let mut admin = PgConnection::connect(&stores::pg_admin_url())
+        .await
+        .unwrap();
     sqlx::query(&format!("DROP ROLE IF EXISTS {role}"))
         .execute(&mut admin)
         .await

@@ -423,13 +423,26 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_queued_write_whose_gate_closed_is_never_run_by_another_leader() {
+    type Log = Arc<std::sync::Mutex<Vec<Vec<u32>>>>;
+
+    /// A write lane whose leader (job 1) holds it until `go` fires.
+    async fn busy_write_lane() -> (
+        Arc<Lanes<u32, u32>>,
+        Log,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<Option<u32>>,
+    ) {
         let lanes = Arc::new(Lanes::for_writes(1, |_, _| true));
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let (go, wait) = tokio::sync::oneshot::channel();
         let leader = tokio::spawn(write(lanes.clone(), 1, log.clone(), wait));
         until_queued(&lanes, 0).await;
+        (lanes, log, go, leader)
+    }
+
+    #[tokio::test]
+    async fn a_queued_write_whose_gate_closed_is_never_run_by_another_leader() {
+        let (lanes, log, go, leader) = busy_write_lane().await;
         // The timed-out request: queued behind the leader, inside its gate.
         let gate = WriteGate::new();
         let (ready, at_once) = tokio::sync::oneshot::channel();
@@ -460,11 +473,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_taken_into_a_batch_cannot_be_timed_out() {
-        let lanes = Arc::new(Lanes::for_writes(1, |_, _| true));
-        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (go, wait) = tokio::sync::oneshot::channel();
-        let leader = tokio::spawn(write(lanes.clone(), 1, log.clone(), wait));
-        until_queued(&lanes, 0).await;
+        let (lanes, log, go, leader) = busy_write_lane().await;
         let gate = WriteGate::new();
         let (go2, wait2) = tokio::sync::oneshot::channel();
         let queued = tokio::spawn(
@@ -486,11 +495,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_queued_job_whose_requester_is_gone_is_dropped_from_the_queue() {
-        let lanes = Arc::new(Lanes::for_writes(1, |_, _| true));
-        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (go, wait) = tokio::sync::oneshot::channel();
-        let leader = tokio::spawn(write(lanes.clone(), 1, log.clone(), wait));
-        until_queued(&lanes, 0).await;
+        let (lanes, log, go, leader) = busy_write_lane().await;
         let (_go2, wait2) = tokio::sync::oneshot::channel();
         let gone = tokio::spawn(write(lanes.clone(), 2, log.clone(), wait2));
         until_queued(&lanes, 1).await;
