@@ -6,6 +6,8 @@
 #   scripts/bench.sh --smoke    a few seconds, 200 users, nothing written (CI keeps the command working)
 #
 # Settings (environment): BENCH_USERS, BENCH_SECONDS, BENCH_CONNECTIONS (64), BENCH_PG_CLIENTS (16).
+# BENCH_SERVER=path measures another iam-server binary (an A/B against an older build: the table
+# is printed, not written to docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +28,7 @@ if ! command -v wrk >/dev/null; then
 fi
 
 cargo build --release --quiet -p iam-server -p iam-bench
-server=target/release/iam-server
+server=${BENCH_SERVER:-target/release/iam-server}
 seeder=target/release/iam-bench
 
 work=$(mktemp -d)
@@ -145,7 +147,7 @@ TABLE
 echo
 echo "$table"
 
-if ! $smoke; then
+if ! $smoke && [ -z "${BENCH_SERVER:-}" ]; then
   doc=docs/benchmarks.md
   python3 - "$doc" "$table" <<'PY'
 import sys

@@ -486,8 +486,16 @@ async fn slow_bodies_and_heads_get_408_and_are_closed_while_others_are_served() 
             took < Duration::from_secs(10),
             "answered by the deadline: {took:?}"
         );
-        let (status, _) = slow_head.await.unwrap().expect("an answer and a close");
+        let (status, answer) = slow_head.await.unwrap().expect("an answer and a close");
         assert_eq!(status, 408);
+        assert!(
+            answer.to_ascii_lowercase().contains("\r\nx-request-id: "),
+            "{answer}"
+        );
+        assert!(
+            answer.ends_with(r#"{"detail":"The request head was not received in time."}"#),
+            "{answer}"
+        );
 
         let after: Value = app.details("slow").await;
         assert_eq!(after["bio"], "before");
@@ -496,21 +504,35 @@ async fn slow_bodies_and_heads_get_408_and_are_closed_while_others_are_served() 
 }
 
 /// Requests the HTTP layer rejects before any handler (a bad request line, a head too large)
-/// get a 4xx and a closed connection, and the service goes on serving.
+/// get a 4xx in the contract's shape with an `X-Request-Id` and a closed connection, and the
+/// service goes on serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_rejected_by_the_http_layer_do_not_stop_the_service() {
     let app = iam_tests::app::spawn_app(stores::sqlite().await).await;
     let wait = Duration::from_secs(10);
-    let (status, _) = raw(&app.address, "NOT HTTP AT ALL\r\n\r\n".into(), wait)
+    let (status, answer) = raw(&app.address, "NOT HTTP AT ALL\r\n\r\n".into(), wait)
         .await
         .unwrap();
     assert_eq!(status, 400);
+    assert!(
+        answer.ends_with(r#"{"detail":"Malformed request."}"#),
+        "{answer}"
+    );
+    assert!(answer.contains("\r\nx-request-id: "), "{answer}");
+    assert!(
+        answer.contains("\r\ncontent-type: application/json\r\n"),
+        "{answer}"
+    );
     let huge = format!(
         "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
         "a".repeat(256 * 1024)
     );
-    let (status, _) = raw(&app.address, huge, wait).await.unwrap();
+    let (status, answer) = raw(&app.address, huge, wait).await.unwrap();
     assert_eq!(status, 431);
+    assert!(
+        answer.ends_with(r#"{"detail":"Request header fields too large."}"#),
+        "{answer}"
+    );
     let ok = app.request(Method::GET, "/healthz").send().await.unwrap();
     assert_eq!(ok.status(), 200);
     app.cleanup().await;

@@ -13,6 +13,7 @@
 //! - [`etag`]: the strong `ETag`, `If-Match` and `If-None-Match`.
 //! - [`openapi`]: the service's OpenAPI 3.1 document and the offline Swagger UI.
 //! - [`observe`]: `X-Request-Id`, one log line per request, Prometheus metrics.
+//! - [`rejected`]: the contract's shape for what actix-http rejects before any route.
 
 pub mod auth;
 pub mod dto;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod etag;
 pub mod observe;
 pub mod openapi;
+pub mod rejected;
 pub mod routes;
 
 use std::sync::Arc;

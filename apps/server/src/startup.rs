@@ -5,11 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, ServerHandle};
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, Protocol};
+use actix_rt::net::TcpStream;
+use actix_server::{Server, ServerHandle};
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::AppConfig;
 use actix_web::middleware::{from_fn, Condition};
-use actix_web::{App, HttpServer};
+use actix_web::App;
 use anyhow::Context as _;
 use iam_domain::UserId;
+use iam_http::rejected::Shaped;
 use iam_http::{AppState, HttpSettings, Metrics};
 use iam_jwt::{ClaimRules, JwksCache, JwksSettings, JwtVerifier, StaticKey};
 use iam_ports::{
@@ -279,26 +285,54 @@ impl Application {
         };
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {} (IAM_BIND)", settings.bind))?;
-        let port = listener.local_addr()?.port();
+        let local = listener.local_addr()?;
+        let port = local.port();
         let origins = settings.cors_allowed_origins.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
-                .wrap(from_fn(iam_http::observe::observe))
-                .configure(iam_http::configure(state.clone()))
-        })
-        // Signals are the binary's to handle (`main.rs`): actix would stop at once on SIGINT.
-        .disable_signals()
-        .shutdown_timeout(settings.shutdown_grace.as_secs())
-        .client_request_timeout(settings.client_timeout)
-        .workers(match settings.workers {
-            0 => crate::config::default_workers(),
-            n => n,
-        })
-        .listen(listener)?;
+        let client_timeout = settings.client_timeout;
+        // The server is assembled as actix-web's `HttpServer` does it, with one difference: each
+        // connection's stream is wrapped in `Shaped`, so that what actix-http rejects before any
+        // route is answered in the contract's shape (`iam_http::rejected`).
+        let builder = actix_server::Server::build();
+        // Fires when a graceful stop begins, so that idle keep-alive connections close at once
+        // instead of holding the stop until they time out (as actix-web's HttpServer does).
+        let stopping = builder.graceful_shutdown_signal();
+        let server = builder
+            .workers(match settings.workers {
+                0 => crate::config::default_workers(),
+                n => n,
+            })
+            .shutdown_timeout(settings.shutdown_grace.as_secs())
+            // Signals are the binary's to handle (`main.rs`): actix would stop at once on SIGINT.
+            .disable_signals()
+            .listen("iam-user-details", listener, move || {
+                let app = App::new()
+                    .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+                    .wrap(from_fn(iam_http::observe::observe))
+                    .configure(iam_http::configure(state.clone()))
+                    .into_factory()
+                    .map_err(|error| error.error_response());
+                let stopping = stopping.clone();
+                let http = HttpService::build()
+                    .graceful_shutdown_signal(move || {
+                        let stopping = stopping.clone();
+                        async move { stopping.notified().await }
+                    })
+                    .client_request_timeout(client_timeout)
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    .local_addr(local)
+                    .finish(map_config(app, |_| AppConfig::default()));
+                fn_service(|io: TcpStream| async move {
+                    // Responses are small and whole: send them without waiting (as actix-web).
+                    let _ = io.set_nodelay(true);
+                    let peer = io.peer_addr().ok();
+                    Ok::<_, DispatchError>((Shaped::new(io), Protocol::Http1, peer))
+                })
+                .and_then(http)
+            })?
+            .run();
         Ok(Application {
             port,
-            server: server.run(),
+            server,
             store,
             demo_token,
         })
