@@ -327,3 +327,36 @@ async fn one_failing_row_fails_only_its_own_update() {
     );
     store.cleanup().await;
 }
+
+/// A create that meets existing details (409) keeps its connection: the pool reuses it instead
+/// of opening another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_create_keeps_its_connection() {
+    use iam_ports::{RepoInsertError, UserDetailsRepository};
+    let test_store = iam_tests::stores::postgres().await;
+    let settings = iam_postgres::PoolSettings {
+        max_connections: 4,
+        ..iam_postgres::PoolSettings::default()
+    };
+    let store = iam_postgres::PgStore::connect_lazy(&test_store.url, &settings).unwrap();
+    let detail = iam_domain::UserDetail::new(
+        iam_domain::UserId::parse("dup").unwrap(),
+        iam_domain::Version::new(1),
+        iam_domain::values::UserType::parse("d").unwrap(),
+    );
+    let today = chrono::Utc::now().date_naive();
+    store.insert(&detail, today).await.unwrap();
+    assert_eq!((store.pool().size(), store.pool().num_idle()), (1, 1));
+    for _ in 0..3 {
+        let again = store.insert(&detail, today).await;
+        assert!(
+            matches!(again, Err(RepoInsertError::AlreadyExists)),
+            "{again:?}"
+        );
+        assert_eq!((store.pool().size(), store.pool().num_idle()), (1, 1));
+    }
+    // The kept connection is sound: its next transaction works.
+    store.delete(&detail.user_id, None).await.unwrap();
+    store.insert(&detail, today).await.unwrap();
+    test_store.cleanup().await;
+}

@@ -413,7 +413,15 @@ impl UserDetailsRepository for PgStore {
             return Err(RepoInsertError::Unavailable(Box::new(TimedOut)));
         }
         let mut tx = conn.begin().await.map_err(error)?;
-        query.execute(&mut *tx).await.map_err(error)?;
+        if let Err(e) = query.execute(&mut *tx).await {
+            let outcome = error(e);
+            // A business outcome leaves the connection sound once the transaction is rolled
+            // back: keep it rather than pay a reconnect for every 409.
+            if matches!(outcome, RepoInsertError::AlreadyExists) && tx.rollback().await.is_ok() {
+                conn.release();
+            }
+            return Err(outcome);
+        }
         let nonempty = read::LISTS
             .into_iter()
             .filter(|f| !matches!(detail.column(*f), Column::Names(n) if n.is_empty()));
