@@ -17,6 +17,21 @@
 //! when its request's [`WriteGate`] lets it start (so a request already answered 503 for its
 //! timeout is never written by another request's leader, and one whose write was taken is
 //! answered with its outcome). A job taken once stays taken if it queues again.
+//!
+//! ## The protocol, one job's states
+//!
+//! | state | how it gets there | what happens next |
+//! | --- | --- | --- |
+//! | leads at once | [`Lanes::join`] finds a lane free (and, for a write, the gate starts) | takes the queued jobs that fit, runs one statement, [`Batch::finish`] answers them |
+//! | queued | every lane busy | waits on its reply channel |
+//! | taken | a leader's `take_fitting` or `pass_lane` claims it: requester still waiting, gate started | answered by that leader, or handed the lane (`Message::Lead`) and leads |
+//! | dropped | claim fails: the requester went away, or its gate was closed by the timeout | never runs; a requester still waiting gets [`Turn::Refused`] |
+//! | requeued | its leader was cancelled mid-batch (the [`Batch`] dropped) | queued again, still taken: its gate stays started |
+//! | lane passed | a [`Batch`] finishes or is dropped | `pass_lane` gives the lane to the first claimable queued job with the jobs that fit it, or frees it |
+//!
+//! Invariants, each held by a test below: a lone job never waits; at most `lanes` statements run
+//! at once; a job runs in at most one statement at a time; a dropped job never runs; a taken
+//! write's gate is started, so its request is answered with the outcome.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};

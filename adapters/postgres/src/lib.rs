@@ -8,7 +8,9 @@
 //!   entries, and every figure input) is one statement, so one round trip ([`mod@read`]).
 //! - Writing sends only the changed columns; a write that touches no list is one statement
 //!   (`UPDATE … RETURNING` feeding the same read), one with lists is one transaction
-//!   ([`mod@write`]).
+//!   (`repository.rs`, which implements the port: its reads and its writes).
+//! - Concurrent reads by user id, and concurrent updates of one set of scalar columns, share
+//!   statements ([`mod@batch`]: the lanes and their protocol; `Batching` holds them).
 //! - Catalogue names are added race-free: `INSERT … ON CONFLICT DO NOTHING`, then a fresh read for
 //!   the names another transaction added meanwhile.
 //! - Connection failures map to the ports' `Unavailable`; the pool opens new connections by itself
@@ -19,8 +21,8 @@ mod errors;
 mod facts;
 pub mod pool;
 mod read;
+mod repository;
 mod update_batch;
-mod write;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,14 +63,15 @@ const READ_LANES: usize = 2;
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
-    reads: Arc<Reads>,
+    batching: Arc<Batching>,
 }
 
-/// The batched reads by user id and updates of scalar fields ([`mod@batch`]).
-struct Reads {
-    profiles: read::ReadLanes,
-    details: read::ReadLanes,
-    updates: update_batch::UpdateLanes,
+/// The lanes of the statements concurrent requests share ([`mod@batch`]): reads of a whole
+/// profile and of the details alone by user id, and updates of one set of scalar columns.
+struct Batching {
+    profile_reads: read::ReadLanes,
+    detail_reads: read::ReadLanes,
+    scalar_updates: update_batch::UpdateLanes,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -89,12 +92,12 @@ impl PgStore {
         let options: PgConnectOptions = url.parse()?;
         let options = options.application_name("iam-user-details");
         let pool = Pool::new(options, settings.max_connections, settings.acquire_timeout);
-        let reads = Arc::new(Reads {
-            profiles: read::read_lanes(READ_LANES),
-            details: read::read_lanes(READ_LANES),
-            updates: update_batch::update_lanes(),
+        let batching = Arc::new(Batching {
+            profile_reads: read::read_lanes(READ_LANES),
+            detail_reads: read::read_lanes(READ_LANES),
+            scalar_updates: update_batch::update_lanes(),
         });
-        Ok(Self { pool, reads })
+        Ok(Self { pool, batching })
     }
 
     /// Applies the pending migrations.

@@ -50,17 +50,25 @@ pub(crate) fn update_lanes() -> UpdateLanes {
     })
 }
 
-/// Runs `update` in a batch, or hands back [`Turn::Lead`] of a batch of one for the caller's
-/// single-row statement.
+/// How an update went through the lanes.
+pub(crate) enum Update<'a> {
+    /// A batch ran it (this job's or another's leader), or refused it.
+    Answered(UpdateAnswer),
+    /// It leads a batch of one: the caller runs its single-row statement while holding the lane.
+    Alone(Single<'a>),
+}
+
+/// Runs `update` in a batch, or hands back the lane for the caller's single-row statement when
+/// nothing else waits.
 pub(crate) async fn update<'a>(
     lanes: &'a UpdateLanes,
     pool: &Pool,
     update: ScalarUpdate,
-) -> Result<UpdateAnswer, Single<'a>> {
+) -> Update<'a> {
     match lanes.join(update).await {
-        Turn::Answer(answer) => Ok(answer),
-        Turn::Refused => Ok(UpdateAnswer::Refused),
-        Turn::Lead(batch) if batch.jobs().len() == 1 => Err(Single(batch)),
+        Turn::Answer(answer) => Update::Answered(answer),
+        Turn::Refused => Update::Answered(UpdateAnswer::Refused),
+        Turn::Lead(batch) if batch.jobs().len() == 1 => Update::Alone(Single(batch)),
         Turn::Lead(batch) => {
             let answers = match run(pool, batch.jobs()).await {
                 Ok(rows) => batch
@@ -78,7 +86,7 @@ pub(crate) async fn update<'a>(
                     .map(|_| UpdateAnswer::Alone)
                     .collect(),
             };
-            Ok(batch.finish(answers))
+            Update::Answered(batch.finish(answers))
         }
     }
 }

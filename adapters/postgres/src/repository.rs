@@ -1,4 +1,6 @@
-//! The repository port: create, update (only the changed fields), delete.
+//! The repository port on PostgreSQL: reads of a profile or of the details alone (through the
+//! read lanes), create, update (only the changed fields; scalar-only updates through the update
+//! lanes), delete.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use sqlx::{Connection, PgConnection, Postgres, Row};
 use crate::batch::BatchError;
 use crate::errors::{classify, constraint, is_unavailable};
 use crate::read::{self, list_tables, SELECT_PROFILE};
-use crate::update_batch::{self, ScalarUpdate, UpdateAnswer};
+use crate::update_batch::{self, ScalarUpdate, Update, UpdateAnswer};
 use crate::PgStore;
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
@@ -281,15 +283,21 @@ impl PgStore {
             scalars: changed.iter().copied().filter(|f| !f.is_list()).collect(),
             expected,
         };
-        match update_batch::update(&self.reads.updates, &self.pool, job).await {
-            Ok(UpdateAnswer::Row(Some(row))) => {
+        match update_batch::update(&self.batching.scalar_updates, &self.pool, job).await {
+            Update::Answered(UpdateAnswer::Row(Some(row))) => {
                 read::profile(&row, today).map_err(RepoUpdateError::Unexpected)
             }
-            Ok(UpdateAnswer::Row(None)) => Err(self.missed(&detail.user_id).await),
-            Ok(UpdateAnswer::Alone) => self.update_scalars(detail, changed, expected, today).await,
-            Ok(UpdateAnswer::Failed(error)) => Err(RepoUpdateError::Unavailable(Box::new(error))),
-            Ok(UpdateAnswer::Refused) => Err(RepoUpdateError::Unavailable(Box::new(TimedOut))),
-            Err(single) => {
+            Update::Answered(UpdateAnswer::Row(None)) => Err(self.missed(&detail.user_id).await),
+            Update::Answered(UpdateAnswer::Alone) => {
+                self.update_scalars(detail, changed, expected, today).await
+            }
+            Update::Answered(UpdateAnswer::Failed(error)) => {
+                Err(RepoUpdateError::Unavailable(Box::new(error)))
+            }
+            Update::Answered(UpdateAnswer::Refused) => {
+                Err(RepoUpdateError::Unavailable(Box::new(TimedOut)))
+            }
+            Update::Alone(single) => {
                 let outcome = self.update_scalars(detail, changed, expected, today).await;
                 drop(single);
                 outcome
@@ -363,7 +371,7 @@ impl UserDetailsRepository for PgStore {
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find(&self, user: &UserId, today: NaiveDate) -> Result<UserProfile, RepoFindError> {
         let row = self
-            .batched_row(&self.reads.profiles, &read::SELECT_PROFILES, user)
+            .batched_row(&self.batching.profile_reads, &read::SELECT_PROFILES, user)
             .await?;
         read::profile(&row, today).map_err(RepoFindError::Unexpected)
     }
@@ -371,7 +379,7 @@ impl UserDetailsRepository for PgStore {
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find_detail(&self, user: &UserId) -> Result<UserDetail, RepoFindError> {
         let row = self
-            .batched_row(&self.reads.details, &read::SELECT_DETAILS, user)
+            .batched_row(&self.batching.detail_reads, &read::SELECT_DETAILS, user)
             .await?;
         let (restored, _) = read::detail(&row).map_err(RepoFindError::Unexpected)?;
         if restored.unreadable.is_empty() {
