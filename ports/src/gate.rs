@@ -71,10 +71,18 @@ impl WriteGate {
     }
 }
 
-/// For a store, just before a write's first statement: may it start? Marks the current task's
-/// gate started; true outside any gate.
-pub fn start_write() -> bool {
-    GATE.try_with(|gate| gate.try_start()).unwrap_or(true)
+/// For a store, just before a write's first statement: marks the current task's gate started.
+/// Outside any gate every write may start.
+///
+/// # Errors
+/// [`TimedOut`] when the gate was closed first: the write must not start. Every repository write
+/// error converts from it (as `Unavailable`), so a store writes `start_write()?`.
+pub fn start_write() -> Result<(), TimedOut> {
+    if GATE.try_with(|gate| gate.try_start()).unwrap_or(true) {
+        Ok(())
+    } else {
+        Err(TimedOut)
+    }
 }
 
 /// The error a store returns when [`start_write`] refused: the request's time is up and it has
@@ -105,12 +113,15 @@ mod tests {
 
     #[tokio::test]
     async fn start_write_uses_the_current_tasks_gate() {
-        assert!(start_write(), "outside a gate every write may start");
+        assert!(
+            start_write().is_ok(),
+            "outside a gate every write may start"
+        );
         let gate = WriteGate::new();
         assert!(gate.close());
-        assert!(!gate.clone().scope(async { start_write() }).await);
+        assert!(gate.clone().scope(async { start_write() }).await.is_err());
         let open = WriteGate::new();
-        assert!(open.clone().scope(async { start_write() }).await);
+        assert!(open.clone().scope(async { start_write() }).await.is_ok());
         assert!(!open.close(), "the scope's write started");
     }
 }

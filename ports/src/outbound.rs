@@ -4,6 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::FigureInputs;
 use iam_domain::stored::{RestoreError, Restored};
+
+use crate::gate::TimedOut;
 use iam_domain::{Field, UserDetail, UserId, UserProfile, Version};
 
 /// The cause of an unexpected failure, kept for the log.
@@ -89,6 +91,19 @@ pub enum RepoDeleteError {
     #[error("unexpected storage failure")]
     Unexpected(#[source] Cause),
 }
+
+/// A write refused by its request's [`WriteGate`](crate::WriteGate) is storage's way of saying
+/// the request ran out of time: `Unavailable` (503), with nothing written.
+macro_rules! unavailable_from_timed_out {
+    ($($error:ty),*) => {$(
+        impl From<TimedOut> for $error {
+            fn from(timed_out: TimedOut) -> Self {
+                Self::Unavailable(Box::new(timed_out))
+            }
+        }
+    )*};
+}
+unavailable_from_timed_out!(RepoInsertError, RepoUpdateError, RepoDeleteError);
 
 /// Where user details are kept. Every method reads or writes one user's row and its lists in one
 /// transaction; reads return the whole [`UserProfile`]: details, catalogue entries and figures.

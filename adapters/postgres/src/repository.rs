@@ -294,9 +294,7 @@ impl PgStore {
             Update::Answered(UpdateAnswer::Failed(error)) => {
                 Err(RepoUpdateError::Unavailable(Box::new(error)))
             }
-            Update::Answered(UpdateAnswer::Refused) => {
-                Err(RepoUpdateError::Unavailable(Box::new(TimedOut)))
-            }
+            Update::Answered(UpdateAnswer::Refused) => Err(TimedOut.into()),
             Update::Alone(single) => {
                 let outcome = self.update_scalars(detail, changed, expected, today).await;
                 drop(single);
@@ -316,9 +314,7 @@ impl PgStore {
         let (sql, scalars) = update_statement(changed, "RETURNING version");
         let query = bound(&sql, detail, &scalars, expected);
         let mut conn = self.pool.acquire().await.map_err(update_error)?;
-        if !start_write() {
-            return Err(RepoUpdateError::Unavailable(Box::new(TimedOut)));
-        }
+        start_write()?;
         let mut tx = conn.begin().await.map_err(update_error)?;
         if query
             .fetch_optional(&mut *tx)
@@ -417,9 +413,7 @@ impl UserDetailsRepository for PgStore {
             query = bind(query, detail.column(*field));
         }
         let mut conn = self.pool.acquire().await.map_err(error)?;
-        if !start_write() {
-            return Err(RepoInsertError::Unavailable(Box::new(TimedOut)));
-        }
+        start_write()?;
         let mut tx = conn.begin().await.map_err(error)?;
         if let Err(e) = query.execute(&mut *tx).await {
             let outcome = error(e);
@@ -465,9 +459,7 @@ impl UserDetailsRepository for PgStore {
     ) -> Result<(), RepoDeleteError> {
         let error = |e| classify(e, RepoDeleteError::Unavailable, RepoDeleteError::Unexpected);
         let mut conn = self.pool.acquire().await.map_err(error)?;
-        if !start_write() {
-            return Err(RepoDeleteError::Unavailable(Box::new(TimedOut)));
-        }
+        start_write()?;
         let deleted = sqlx::query(
             "DELETE FROM user_details WHERE user_id = $1 AND ($2::bigint IS NULL OR version = $2)",
         )

@@ -8,7 +8,7 @@ use iam_domain::values::NameList;
 use iam_domain::{CatalogueEntry, Field, Figures, UserDetail, UserId, UserProfile, Version};
 use iam_ports::{
     start_write, Cause, FigureFacts, FigureFactsError, RepoDeleteError, RepoFindError,
-    RepoInsertError, RepoUpdateError, TimedOut, UnreadableRow, UserDetailsRepository,
+    RepoInsertError, RepoUpdateError, UnreadableRow, UserDetailsRepository,
 };
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
@@ -340,9 +340,7 @@ impl UserDetailsRepository for SqliteStore {
             query = bind(query, detail.column(field));
         }
         let mut conn = self.writer.acquire().await.map_err(error)?;
-        if !start_write() {
-            return Err(RepoInsertError::Unavailable(Box::new(TimedOut)));
-        }
+        start_write()?;
         let mut tx = conn.begin().await.map_err(error)?;
         query.execute(&mut *tx).await.map_err(error)?;
         for field in LISTS {
@@ -388,9 +386,7 @@ impl UserDetailsRepository for SqliteStore {
             query = bind(query, detail.column(*field));
         }
         let mut conn = self.writer.acquire().await.map_err(error)?;
-        if !start_write() {
-            return Err(RepoUpdateError::Unavailable(Box::new(TimedOut)));
-        }
+        start_write()?;
         let mut tx = conn.begin().await.map_err(error)?;
         if query
             .execute(&mut *tx)
@@ -428,9 +424,7 @@ impl UserDetailsRepository for SqliteStore {
     ) -> Result<(), RepoDeleteError> {
         let error = |e| classify(e, RepoDeleteError::Unavailable, RepoDeleteError::Unexpected);
         let mut conn = self.writer.acquire().await.map_err(error)?;
-        if !start_write() {
-            return Err(RepoDeleteError::Unavailable(Box::new(TimedOut)));
-        }
+        start_write()?;
         let deleted = sqlx::query(
             "DELETE FROM user_details WHERE user_id = ?1 AND (?2 IS NULL OR version = ?2)",
         )
