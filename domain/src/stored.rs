@@ -144,15 +144,6 @@ impl UserDetail {
         version: Version,
         mut value: impl FnMut(Field) -> Result<StoredValue, E>,
     ) -> Result<Restored, RestoreError> {
-        // Any valid user type: only the other fields' unset values are taken from it.
-        let blank = UserDetail::new(
-            user_id.clone(),
-            version,
-            UserType::parse("unset").map_err(|error| RestoreError {
-                field: Field::UserType,
-                error,
-            })?,
-        );
         let mut unreadable = Vec::new();
         let mut values: Vec<StoredValue> = Field::ALL
             .into_iter()
@@ -162,7 +153,7 @@ impl UserDetail {
                         field,
                         error: ValueError(e.to_string()),
                     });
-                    blank.column(field).into()
+                    unset(field)
                 })
             })
             .collect();
@@ -170,7 +161,7 @@ impl UserDetail {
             match Self::from_values(user_id.clone(), version, &values) {
                 Ok(detail) => return Ok(Restored { detail, unreadable }),
                 Err(error) if error.field != Field::UserType => {
-                    values[error.field as usize] = blank.column(error.field).into();
+                    values[error.field as usize] = unset(error.field);
                     unreadable.push(error);
                 }
                 Err(error) => return Err(error),
@@ -257,6 +248,18 @@ impl UserDetail {
             company_info: json(Field::CompanyInfo)?,
             additional_data: json(Field::AdditionalData)?,
         })
+    }
+}
+
+/// The value a new row holds for `field` (only asked for a field that cannot be read, so a sound
+/// row never builds it). `user_type` has none; any valid one stands in, since it is never taken.
+fn unset(field: Field) -> StoredValue {
+    match (UserId::parse("unset"), UserType::parse("unset")) {
+        (Ok(user), Ok(user_type)) => UserDetail::new(user, Version::new(1), user_type)
+            .column(field)
+            .into(),
+        // Both are valid constants; a text column's unset value is NULL either way.
+        _ => StoredValue::Text(None),
     }
 }
 

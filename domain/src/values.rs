@@ -565,12 +565,15 @@ fn plain_numbers(value: &mut Value, max: usize) -> bool {
     while let Some(v) = stack.pop() {
         match v {
             Value::Number(n) => {
-                let Some(plain) = plain_decimal(&n.to_string(), max) else {
+                let Some(plain) = plain_decimal(n.as_str(), max) else {
                     return false;
                 };
-                match plain.parse() {
-                    Ok(number) => *n = number,
-                    Err(_) => return false,
+                // Stored documents are in plain form already: only a new form is parsed.
+                if plain != n.as_str() {
+                    match plain.parse() {
+                        Ok(number) => *n = number,
+                        Err(_) => return false,
+                    }
                 }
             }
             Value::Array(items) => stack.extend(items.iter_mut()),
