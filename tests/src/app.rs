@@ -81,6 +81,17 @@ pub async fn spawn_app(store: TestStore) -> TestApp {
     spawn_app_with(store, &[]).await
 }
 
+/// Sends `request`; its JSON body, or `null` when it has none.
+async fn json_body(request: RequestBuilder) -> Value {
+    request
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap_or(Value::Null)
+}
+
 /// The path of the caller's details.
 pub const ME: &str = "/api/v1/iam/iamuserdetails/me/";
 /// The create path.
@@ -117,24 +128,12 @@ impl TestApp {
 
     /// `user`'s details as GET answers them (the JSON body, whatever the status).
     pub async fn details(&self, user: &str) -> Value {
-        self.as_user(user, Method::GET, ME)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap_or(Value::Null)
+        json_body(self.as_user(user, Method::GET, ME)).await
     }
 
     /// The JSON body of a GET of `path` without credentials.
     pub async fn get_json(&self, path: &str) -> Value {
-        self.request(Method::GET, path)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap_or(Value::Null)
+        json_body(self.request(Method::GET, path)).await
     }
 
     /// Creates `user`'s details with `body`, asserting 201; returns the representation.

@@ -410,6 +410,10 @@ async fn bodies_that_are_not_objects_or_not_json_are_400(app: &TestApp) {
         "{bio: 1}",
         "\u{0}",
         &format!("{}1{}", "[".repeat(200), "]".repeat(200)),
+        // Only white space is malformed too (an empty body is `{}`).
+        " ",
+        "\n",
+        " \t\r\n ",
     ] {
         let req = app
             .as_user("u", Method::PATCH, ME)

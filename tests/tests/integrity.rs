@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 both_stores!(
     accepted_documents_read_back_exactly_from_another_server,
     numbers_beyond_a_double_keep_every_digit,
-    a_body_of_white_space_is_malformed_and_an_empty_body_is_empty,
+    an_empty_body_changes_nothing,
     a_blank_phone_is_refused_and_null_clears_it,
     time_claims_that_are_not_numbers_are_401,
     a_row_with_unreadable_fields_never_locks_its_owner_out,
@@ -209,27 +209,10 @@ async fn numbers_beyond_a_double_keep_every_digit(app: &TestApp) {
     );
 }
 
-async fn a_body_of_white_space_is_malformed_and_an_empty_body_is_empty(app: &TestApp) {
+/// An empty body is `{}`, as DRF reads it (white space alone is malformed: `api.rs`).
+async fn an_empty_body_changes_nothing(app: &TestApp) {
     app.create("ws", json!({"user_type": "developer", "bio": "kept"}))
         .await;
-    for blank in [" ", "\n", " \t\r\n "] {
-        let response = app
-            .as_user("ws", Method::PATCH, ME)
-            .header("content-type", "application/json")
-            .body(blank)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 400, "{blank:?}");
-        let body: Value = response.json().await.unwrap();
-        assert!(
-            body["detail"]
-                .as_str()
-                .unwrap()
-                .starts_with("JSON parse error - "),
-            "{body}"
-        );
-    }
     let empty = app
         .as_user("ws", Method::PATCH, ME)
         .header("content-type", "application/json")
