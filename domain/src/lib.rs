@@ -26,10 +26,13 @@ pub mod profile;
 pub mod stored;
 pub mod values;
 
-pub use detail::{Field, UserDetail};
-pub use errors::{FieldError, FieldErrors};
+#[cfg(test)]
+mod testing;
+
+pub use detail::{Catalogue, Field, List, UserDetail, UserDetailPatch};
+pub use errors::{InvalidField, InvalidFields};
 pub use figures::{FigureInputs, Figures};
 pub use merge::{Applied, JsonMode};
-pub use patch::{ParseOptions, Patch, UserDetailPatch, WriteMode};
-pub use profile::{CatalogueEntry, UserProfile};
-pub use values::{UserId, Version};
+pub use patch::Patch;
+pub use profile::{CatalogueEntry, StoredProfile, UserProfile};
+pub use values::{UserId, ValueError, Version};

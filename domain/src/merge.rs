@@ -12,10 +12,11 @@
 use serde_json::{Map, Value};
 
 use crate::detail::{Field, UserDetail};
-use crate::errors::FieldErrors;
+use crate::errors::InvalidFields;
 use crate::patch::{Patch, UserDetailPatch};
-use crate::values::messages as msg;
-use crate::values::{JsonDocument, UserId, Version};
+use crate::values::{
+    Bio, DateOfBirth, HttpUrl, JsonDocument, NameList, Phone, UserId, ValueError, Version,
+};
 
 /// How the three JSON documents are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,52 +68,72 @@ pub fn merge_patch(target: Option<&Value>, patch: &Value) -> Value {
     Value::Object(merged)
 }
 
-/// Compares one field of two details.
-pub fn field_eq(a: &UserDetail, b: &UserDetail, field: Field) -> bool {
-    macro_rules! eq {
-        ($($variant:ident => $name:ident),* $(,)?) => {
-            match field { $(Field::$variant => a.$name == b.$name,)* }
-        };
+/// How a field of a patch applies to the value it changes.
+pub trait ApplyTo<V> {
+    /// The value after the patch, given the current one.
+    ///
+    /// # Errors
+    /// [`ValueError`] when the result breaks the value's rule (a merged document too large).
+    fn apply_to(&self, current: &V, mode: JsonMode) -> Result<V, ValueError>;
+}
+
+/// A value a `Patch<T>` sets: by default the value sent replaces the current one.
+pub trait Patchable: Clone {
+    /// The value after `sent`, given the current one.
+    ///
+    /// # Errors
+    /// [`ValueError`] when the result breaks the value's rule.
+    fn patched(current: Option<&Self>, sent: &Self, mode: JsonMode) -> Result<Self, ValueError> {
+        let _ = (current, mode);
+        Ok(sent.clone())
     }
-    eq!(
-        ProfilePicture => profile_picture, Bio => bio, Address => address, Country => country,
-        Phone => phone, Dob => dob, UserType => user_type, LinkedinUrl => linkedin_url,
-        GithubUrl => github_url, TwitterUrl => twitter_url, FacebookUrl => facebook_url,
-        WebsiteUrl => website_url, PortfolioUrl => portfolio_url, Skills => skills,
-        InvestmentInterests => investment_interests, TechnicalInterests => technical_interests,
-        FocusArea => focus_area, Resume => resume,
-        CommunicationPreferencesPhone => communication_preferences_phone,
-        CommunicationPreferencesEmail => communication_preferences_email,
-        PlatformFeaturesEmails => platform_features_emails,
-        ActivityBasedEmails => activity_based_emails, CompanyInfo => company_info,
-        AdditionalData => additional_data,
-    )
 }
 
-/// The patch's value when sent, the current one otherwise.
-fn keep<T: Clone>(sent: &Option<T>, current: &T) -> T {
-    sent.as_ref().unwrap_or(current).clone()
-}
+impl<const MAX: usize> Patchable for HttpUrl<MAX> {}
+impl Patchable for Bio {}
+impl Patchable for Phone {}
+impl Patchable for DateOfBirth {}
+impl Patchable for bool {}
 
-fn json_field(
-    current: &Option<JsonDocument>,
-    patch: &Patch<JsonDocument>,
-    mode: JsonMode,
-    field: Field,
-    errors: &mut FieldErrors,
-) -> Option<JsonDocument> {
-    match (patch, mode) {
-        (Patch::Value(doc), JsonMode::MergePatch) => {
-            let merged = merge_patch(current.as_ref().map(JsonDocument::value), doc.value());
-            match JsonDocument::new(merged) {
-                Ok(doc) => Some(doc),
-                Err(e) => {
-                    errors.add(field.name(), e.0);
-                    current.clone()
-                }
+/// A document sent replaces the stored one, or under [`JsonMode::MergePatch`] is merged into it;
+/// the merged document must still keep the limits.
+impl Patchable for JsonDocument {
+    fn patched(current: Option<&Self>, sent: &Self, mode: JsonMode) -> Result<Self, ValueError> {
+        match mode {
+            JsonMode::Replace => Ok(sent.clone()),
+            JsonMode::MergePatch => {
+                JsonDocument::new(merge_patch(current.map(JsonDocument::value), sent.value()))
             }
         }
-        _ => patch.resolve(current),
+    }
+}
+
+/// A nullable field: absent keeps, `null` clears, a value is [`Patchable::patched`] in.
+impl<T: Patchable> ApplyTo<Option<T>> for Patch<T> {
+    fn apply_to(&self, current: &Option<T>, mode: JsonMode) -> Result<Option<T>, ValueError> {
+        match self {
+            Patch::Absent => Ok(current.clone()),
+            Patch::Null => Ok(None),
+            Patch::Value(sent) => T::patched(current.as_ref(), sent, mode).map(Some),
+        }
+    }
+}
+
+/// A field that may not be `null`: absent keeps, a value replaces.
+impl<T: Clone> ApplyTo<T> for Option<T> {
+    fn apply_to(&self, current: &T, _: JsonMode) -> Result<T, ValueError> {
+        Ok(self.as_ref().unwrap_or(current).clone())
+    }
+}
+
+/// A list that `null` clears.
+impl ApplyTo<NameList> for Patch<NameList> {
+    fn apply_to(&self, current: &NameList, _: JsonMode) -> Result<NameList, ValueError> {
+        Ok(match self {
+            Patch::Absent => current.clone(),
+            Patch::Null => NameList::empty(),
+            Patch::Value(sent) => sent.clone(),
+        })
     }
 }
 
@@ -120,91 +141,36 @@ impl UserDetail {
     /// Applies `patch` to these details.
     ///
     /// # Errors
-    /// [`FieldErrors`] when a merged JSON document breaks its size or depth limit.
-    pub fn apply(&self, patch: &UserDetailPatch, mode: JsonMode) -> Result<Applied, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let next = UserDetail {
-            user_id: self.user_id.clone(),
-            version: self.version,
-            profile_picture: patch.profile_picture.resolve(&self.profile_picture),
-            bio: patch.bio.resolve(&self.bio),
-            address: json_field(
-                &self.address,
-                &patch.address,
-                mode,
-                Field::Address,
-                &mut errors,
-            ),
-            country: keep(&patch.country, &self.country),
-            phone: patch.phone.resolve(&self.phone),
-            dob: patch.dob.resolve(&self.dob),
-            user_type: keep(&patch.user_type, &self.user_type),
-            linkedin_url: patch.linkedin_url.resolve(&self.linkedin_url),
-            github_url: patch.github_url.resolve(&self.github_url),
-            twitter_url: patch.twitter_url.resolve(&self.twitter_url),
-            facebook_url: patch.facebook_url.resolve(&self.facebook_url),
-            website_url: patch.website_url.resolve(&self.website_url),
-            portfolio_url: patch.portfolio_url.resolve(&self.portfolio_url),
-            skills: keep(&patch.skills, &self.skills),
-            investment_interests: keep(&patch.investment_interests, &self.investment_interests),
-            technical_interests: patch
-                .technical_interests
-                .resolve(&Some(self.technical_interests.clone()))
-                .unwrap_or_default(),
-            focus_area: patch
-                .focus_area
-                .resolve(&Some(self.focus_area.clone()))
-                .unwrap_or_default(),
-            resume: patch.resume.resolve(&self.resume),
-            communication_preferences_phone: patch
-                .communication_preferences_phone
-                .resolve(&self.communication_preferences_phone),
-            communication_preferences_email: patch
-                .communication_preferences_email
-                .resolve(&self.communication_preferences_email),
-            platform_features_emails: patch
-                .platform_features_emails
-                .resolve(&self.platform_features_emails),
-            activity_based_emails: patch
-                .activity_based_emails
-                .resolve(&self.activity_based_emails),
-            company_info: json_field(
-                &self.company_info,
-                &patch.company_info,
-                mode,
-                Field::CompanyInfo,
-                &mut errors,
-            ),
-            additional_data: json_field(
-                &self.additional_data,
-                &patch.additional_data,
-                mode,
-                Field::AdditionalData,
-                &mut errors,
-            ),
-        };
+    /// [`InvalidFields`] when a merged JSON document breaks its size or depth limit.
+    pub fn apply(&self, patch: &UserDetailPatch, mode: JsonMode) -> Result<Applied, InvalidFields> {
+        let mut errors = Vec::new();
+        let next = self.patched(patch, mode, &mut errors);
         let changed = Field::ALL
             .into_iter()
-            .filter(|&f| !field_eq(self, &next, f))
+            .filter(|&f| !self.same(&next, f))
             .collect();
-        errors.into_result(Applied {
-            detail: next,
-            changed,
-        })
+        InvalidFields::check(
+            errors,
+            Applied {
+                detail: next,
+                changed,
+            },
+        )
     }
 
     /// Builds a new user's details from a create (or replace) patch: defaults, then the patch.
     ///
     /// # Errors
-    /// [`FieldErrors`] when `user_type` is missing, or a merged document breaks its limits.
+    /// [`InvalidFields`] when `user_type` is missing ([`ValueError::Required`]), or a merged
+    /// document breaks its limits.
     pub fn create(
         user_id: UserId,
         version: Version,
         patch: &UserDetailPatch,
         mode: JsonMode,
-    ) -> Result<UserDetail, FieldErrors> {
+    ) -> Result<UserDetail, InvalidFields> {
         let Some(user_type) = patch.user_type.clone() else {
-            return Err(FieldErrors::single(Field::UserType.name(), msg::REQUIRED));
+            return Err(InvalidFields::one(Field::UserType, ValueError::Required));
         };
         UserDetail::new(user_id, version, user_type)
             .apply(patch, mode)
@@ -215,9 +181,8 @@ impl UserDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::patch::{ParseOptions, WriteMode};
-    use crate::values::{CatalogueName, NameList, UserType};
-    use chrono::NaiveDate;
+    use crate::values::{CatalogueName, NameList};
+    use crate::values::{Country, UserType};
     use serde_json::json;
 
     fn base() -> UserDetail {
@@ -228,13 +193,12 @@ mod tests {
         )
     }
 
-    fn patch(body: Value) -> UserDetailPatch {
-        let options = ParseOptions {
-            today: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
-            strict: false,
-            mode: WriteMode::Partial,
-        };
-        UserDetailPatch::parse_value(&body, options).unwrap()
+    fn doc(value: Value) -> JsonDocument {
+        JsonDocument::new(value).unwrap()
+    }
+
+    fn names(names: &[&str]) -> NameList {
+        NameList::new(names.iter().map(|n| CatalogueName::parse(n).unwrap())).unwrap()
     }
 
     /// The examples of RFC 7396, appendix A.
@@ -281,52 +245,113 @@ mod tests {
     #[test]
     fn absent_fields_keep_their_values_and_changes_are_listed() {
         let mut d = base();
-        d.bio = Some(crate::values::Bio::parse("old").unwrap());
-        let applied = d
-            .apply(&patch(json!({"country": "PK"})), JsonMode::Replace)
-            .unwrap();
+        d.bio = Some(Bio::parse("old").unwrap());
+        let p = UserDetailPatch {
+            country: Some(Country::parse("PK").unwrap()),
+            ..UserDetailPatch::default()
+        };
+        let applied = d.apply(&p, JsonMode::Replace).unwrap();
         assert_eq!(applied.changed, vec![Field::Country]);
         assert_eq!(applied.detail.bio, d.bio);
         assert_eq!(applied.detail.country.as_str(), "PK");
+        assert_eq!(
+            applied.detail.version, d.version,
+            "the version is the caller's"
+        );
     }
 
     #[test]
     fn null_clears_and_lists_read_back_empty() {
         let mut d = base();
-        d.focus_area = NameList::new([CatalogueName::parse("AI").unwrap()]).unwrap();
+        d.focus_area = names(&["AI"]);
+        d.technical_interests = names(&["Go"]);
         d.platform_features_emails = Some(true);
-        let applied = d
-            .apply(
-                &patch(json!({"focus_area": null, "platform_features_emails": null})),
-                JsonMode::Replace,
-            )
-            .unwrap();
+        d.phone = Some(Phone::parse("+1 555 0100").unwrap());
+        let p = UserDetailPatch {
+            focus_area: Patch::Null,
+            platform_features_emails: Patch::Null,
+            phone: Patch::Null,
+            ..UserDetailPatch::default()
+        };
+        let applied = d.apply(&p, JsonMode::Replace).unwrap();
         assert!(applied.detail.focus_area.is_empty());
+        assert_eq!(applied.detail.technical_interests, names(&["Go"]));
         assert_eq!(applied.detail.platform_features_emails, None);
+        assert_eq!(applied.detail.phone, None);
         assert_eq!(
             applied.changed,
-            vec![Field::FocusArea, Field::PlatformFeaturesEmails]
+            vec![
+                Field::Phone,
+                Field::FocusArea,
+                Field::PlatformFeaturesEmails
+            ]
+        );
+    }
+
+    #[test]
+    fn values_replace() {
+        let d = base();
+        let p = UserDetailPatch {
+            technical_interests: Patch::Value(names(&["Rust"])),
+            skills: Some(names(&["Go"])),
+            user_type: Some(UserType::parse("investor").unwrap()),
+            dob: Patch::Value(
+                DateOfBirth::restore(chrono::NaiveDate::from_ymd_opt(1990, 1, 2).unwrap()).unwrap(),
+            ),
+            ..UserDetailPatch::default()
+        };
+        let applied = d.apply(&p, JsonMode::MergePatch).unwrap();
+        assert_eq!(applied.detail.technical_interests, names(&["Rust"]));
+        assert_eq!(applied.detail.skills, names(&["Go"]));
+        assert_eq!(applied.detail.user_type.as_str(), "investor");
+        assert_eq!(
+            applied.changed,
+            [
+                Field::Dob,
+                Field::UserType,
+                Field::Skills,
+                Field::TechnicalInterests
+            ]
         );
     }
 
     #[test]
     fn setting_what_is_there_changes_nothing() {
         let mut d = base();
-        d.skills = NameList::new([CatalogueName::parse("Rust").unwrap()]).unwrap();
-        let applied = d
-            .apply(
-                &patch(json!({"skills": ["rust"], "user_type": "developer", "bio": null})),
-                JsonMode::Replace,
-            )
-            .unwrap();
+        d.skills = names(&["Rust"]);
+        let p = UserDetailPatch {
+            skills: Some(names(&["rust"])),
+            user_type: Some(UserType::parse("developer").unwrap()),
+            bio: Patch::Null,
+            ..UserDetailPatch::default()
+        };
+        let applied = d.apply(&p, JsonMode::Replace).unwrap();
         assert!(applied.is_unchanged(), "{:?}", applied.changed);
+        let every = crate::testing::every_field_patched();
+        let full = d.apply(&every, JsonMode::Replace).unwrap().detail;
+        assert!(full
+            .apply(&every, JsonMode::Replace)
+            .unwrap()
+            .is_unchanged());
+    }
+
+    #[test]
+    fn every_field_applies() {
+        let applied = base()
+            .apply(&crate::testing::every_field_patched(), JsonMode::Replace)
+            .unwrap();
+        // The sample sets every field away from a new row's value.
+        assert_eq!(applied.changed, Field::ALL);
     }
 
     #[test]
     fn json_documents_replace_or_merge() {
         let mut d = base();
-        d.address = Some(JsonDocument::new(json!({"city": "Lahore", "zip": "54000"})).unwrap());
-        let p = patch(json!({"address": {"zip": null, "street": "Mall Rd"}}));
+        d.address = Some(doc(json!({"city": "Lahore", "zip": "54000"})));
+        let p = UserDetailPatch {
+            address: Patch::Value(doc(json!({"zip": null, "street": "Mall Rd"}))),
+            ..UserDetailPatch::default()
+        };
         let replaced = d.apply(&p, JsonMode::Replace).unwrap();
         assert_eq!(
             replaced.detail.address.unwrap().value(),
@@ -337,36 +362,63 @@ mod tests {
             merged.detail.address.unwrap().value(),
             &json!({"city": "Lahore", "street": "Mall Rd"})
         );
+        let onto_nothing = base().apply(&p, JsonMode::MergePatch).unwrap();
+        assert_eq!(
+            onto_nothing.detail.address.unwrap().value(),
+            &json!({"street": "Mall Rd"})
+        );
     }
 
     #[test]
     fn a_merge_that_outgrows_the_limit_is_a_field_error() {
         let mut d = base();
-        d.company_info = Some(JsonDocument::new(json!({"a": "x".repeat(10_000)})).unwrap());
-        let p = patch(json!({"company_info": {"b": "y".repeat(10_000)}}));
+        d.company_info = Some(doc(json!({"a": "x".repeat(10_000)})));
+        let p = UserDetailPatch {
+            company_info: Patch::Value(doc(json!({"b": "y".repeat(10_000)}))),
+            bio: Patch::Value(Bio::parse("b").unwrap()),
+            ..UserDetailPatch::default()
+        };
         let errors = d.apply(&p, JsonMode::MergePatch).unwrap_err();
-        assert!(errors.get("company_info").is_some());
+        let errors: Vec<_> = errors.iter().copied().collect();
+        assert_eq!(
+            errors,
+            [crate::errors::InvalidField {
+                field: Field::CompanyInfo,
+                error: ValueError::DocumentTooLarge {
+                    max_bytes: JsonDocument::MAX_BYTES
+                }
+            }]
+        );
         assert!(d.apply(&p, JsonMode::Replace).is_ok());
     }
 
     #[test]
     fn create_needs_a_user_type() {
         let id = UserId::parse("u").unwrap();
-        assert!(UserDetail::create(
+        let err = UserDetail::create(
             id.clone(),
             Version::new(1),
-            &patch(json!({})),
-            JsonMode::Replace
-        )
-        .is_err());
-        let d = UserDetail::create(
-            id,
-            Version::new(1),
-            &patch(json!({"user_type": "investor", "bio": "b"})),
+            &UserDetailPatch::default(),
             JsonMode::Replace,
         )
-        .unwrap();
+        .unwrap_err();
+        assert_eq!(
+            err,
+            InvalidFields::one(Field::UserType, ValueError::Required)
+        );
+        let p = UserDetailPatch {
+            user_type: Some(UserType::parse("investor").unwrap()),
+            bio: Patch::Value(Bio::parse("b").unwrap()),
+            ..UserDetailPatch::default()
+        };
+        let d = UserDetail::create(id, Version::new(5), &p, JsonMode::Replace).unwrap();
         assert_eq!(d.user_type.as_str(), "investor");
         assert_eq!(d.bio.unwrap().as_str(), "b");
+        assert_eq!(d.version, Version::new(5));
+        assert_eq!(
+            d.activity_based_emails,
+            Some(false),
+            "defaults where not sent"
+        );
     }
 }

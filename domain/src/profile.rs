@@ -1,7 +1,9 @@
 //! [`UserProfile`]: the read model behind the representation.
 
+use chrono::NaiveDate;
+
 use crate::detail::UserDetail;
-use crate::figures::Figures;
+use crate::figures::{FigureInputs, Figures};
 
 /// One entry of a catalogue (developer skills, investment interests, tags), as linked to a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,4 +32,36 @@ pub struct UserProfile {
     pub focus_area: Vec<CatalogueEntry>,
     /// The read-only figures.
     pub figures: Figures,
+}
+
+/// A profile as storage holds it: the details, the catalogue entries, and the facts the figures
+/// are computed from. [`StoredProfile::as_of`] computes the figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredProfile {
+    /// The stored details.
+    pub detail: UserDetail,
+    /// Entries for `skills`.
+    pub skills: Vec<CatalogueEntry>,
+    /// Entries for `investment_interests`.
+    pub investment_interests: Vec<CatalogueEntry>,
+    /// Entries for `technical_interests`.
+    pub technical_interests: Vec<CatalogueEntry>,
+    /// Entries for `focus_area`.
+    pub focus_area: Vec<CatalogueEntry>,
+    /// The facts behind the figures.
+    pub facts: FigureInputs,
+}
+
+impl StoredProfile {
+    /// The profile with its figures as of `today` (the UTC date), by [`Figures::compute`].
+    pub fn as_of(self, today: NaiveDate) -> UserProfile {
+        UserProfile {
+            figures: Figures::compute(&self.facts, today),
+            detail: self.detail,
+            skills: self.skills,
+            investment_interests: self.investment_interests,
+            technical_interests: self.technical_interests,
+            focus_area: self.focus_area,
+        }
+    }
 }

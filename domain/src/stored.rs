@@ -1,10 +1,13 @@
 //! The details as storage sees them: each field as a plain column value, and back.
 //!
 //! Every store binds a field through [`UserDetail::column`] and rebuilds details through
-//! [`UserDetail::restore`], so the mapping from fields to columns is written once. Restoring
-//! re-validates every value: a field whose stored value cannot be read or breaks a rule (written
-//! around the service, say) is never a value that exists without being valid; it is named in
-//! [`Restored::unreadable`] and takes its unset value, so that a write can replace it.
+//! [`UserDetail::restore`], so the mapping from fields to columns is written once, by the value
+//! types ([`StoredField`]). Restoring re-validates every value: a field whose stored value cannot
+//! be read or breaks a rule (written around the service, say) is never a value that exists without
+//! being valid; it is named in [`Restored::unreadable`] and takes a new row's value, so that a
+//! write can replace it.
+
+use std::fmt;
 
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -14,6 +17,21 @@ use crate::values::{
     Bio, CatalogueName, Country, DateOfBirth, HttpUrl, JsonDocument, NameList, Phone, UserId,
     UserType, ValueError, Version,
 };
+
+/// How a field is stored: the shape of its [`Column`] and [`StoredValue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A text column.
+    Text,
+    /// A JSON column.
+    Json,
+    /// A boolean column.
+    Bool,
+    /// A date column.
+    Date,
+    /// A list of catalogue names kept in a link table.
+    Names,
+}
 
 /// One field's value, borrowed from the details, as a column holds it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,6 +46,19 @@ pub enum Column<'a> {
     Date(Option<NaiveDate>),
     /// A list kept in a link table, in order.
     Names(&'a NameList),
+}
+
+impl Column<'_> {
+    /// The kind of column this is.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Column::Text(_) => Kind::Text,
+            Column::Json(_) => Kind::Json,
+            Column::Bool(_) => Kind::Bool,
+            Column::Date(_) => Kind::Date,
+            Column::Names(_) => Kind::Names,
+        }
+    }
 }
 
 /// One field's value as read from storage, before validation.
@@ -62,247 +93,332 @@ impl From<Column<'_>> for StoredValue {
 /// Details rebuilt from a stored row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Restored {
-    /// The details; each unreadable field holds its unset value.
+    /// The details; each unreadable field holds a new row's value.
     pub detail: UserDetail,
-    /// The fields that could not be read, with why; empty for a sound row.
+    /// The fields that could not be read, with why, in [`Field::ALL`] order; empty for a sound row.
     pub unreadable: Vec<RestoreError>,
+}
+
+/// Why a stored value could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// The store could not decode the column (its message).
+    Decode(String),
+    /// The store gave a value of another kind than the field's.
+    WrongKind {
+        /// The field's kind.
+        expected: Kind,
+    },
+    /// The value breaks the field's rule.
+    Invalid(ValueError),
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unreadable::Decode(message) => f.write_str(message),
+            Unreadable::WrongKind { expected } => write!(f, "not a {expected:?} value"),
+            Unreadable::Invalid(error) => write!(f, "{error}"),
+        }
+    }
 }
 
 /// Why a stored field could not become part of the details.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("stored field {field} is invalid: {error}")]
+#[error("stored field {field} is invalid: {cause}")]
 pub struct RestoreError {
     /// The field.
     pub field: Field,
-    /// The rule it breaks (or the type it does not have).
-    pub error: ValueError,
+    /// What is wrong with it.
+    pub cause: Unreadable,
 }
 
-impl Field {
-    /// True for the four lists kept in link tables rather than columns.
-    pub const fn is_list(self) -> bool {
-        matches!(
-            self,
-            Field::Skills
-                | Field::InvestmentInterests
-                | Field::TechnicalInterests
-                | Field::FocusArea
-        )
-    }
-}
-
-impl UserDetail {
-    /// The value of `field`, as a column holds it.
-    pub fn column(&self, field: Field) -> Column<'_> {
-        fn text<T: AsRef<str>>(v: &Option<T>) -> Column<'_> {
-            Column::Text(v.as_ref().map(AsRef::as_ref))
-        }
-        fn json(v: &Option<JsonDocument>) -> Column<'_> {
-            Column::Json(v.as_ref().map(JsonDocument::value))
-        }
-        match field {
-            Field::ProfilePicture => text(&self.profile_picture),
-            Field::Bio => text(&self.bio),
-            Field::Address => json(&self.address),
-            Field::Country => Column::Text(Some(self.country.as_str())),
-            Field::Phone => text(&self.phone),
-            Field::Dob => Column::Date(self.dob.map(DateOfBirth::date)),
-            Field::UserType => Column::Text(Some(self.user_type.as_str())),
-            Field::LinkedinUrl => text(&self.linkedin_url),
-            Field::GithubUrl => text(&self.github_url),
-            Field::TwitterUrl => text(&self.twitter_url),
-            Field::FacebookUrl => text(&self.facebook_url),
-            Field::WebsiteUrl => text(&self.website_url),
-            Field::PortfolioUrl => text(&self.portfolio_url),
-            Field::Skills => Column::Names(&self.skills),
-            Field::InvestmentInterests => Column::Names(&self.investment_interests),
-            Field::TechnicalInterests => Column::Names(&self.technical_interests),
-            Field::FocusArea => Column::Names(&self.focus_area),
-            Field::Resume => text(&self.resume),
-            Field::CommunicationPreferencesPhone => {
-                Column::Bool(self.communication_preferences_phone)
-            }
-            Field::CommunicationPreferencesEmail => {
-                Column::Bool(self.communication_preferences_email)
-            }
-            Field::PlatformFeaturesEmails => Column::Bool(self.platform_features_emails),
-            Field::ActivityBasedEmails => Column::Bool(self.activity_based_emails),
-            Field::CompanyInfo => json(&self.company_info),
-            Field::AdditionalData => json(&self.additional_data),
-        }
-    }
-
-    /// Rebuilds details from stored values, re-validating each. `value(field)` reads the stored
-    /// value of each writable field (once, in [`Field::ALL`] order) and may fail, as decoding a
-    /// column can. A field that fails to read, breaks a rule or has the wrong kind of value takes
-    /// its unset value and is named in [`Restored::unreadable`].
+/// A type a field of [`UserDetail`] holds: how it is stored, read back and first set.
+pub trait StoredField: Sized {
+    /// How the field is stored.
+    const KIND: Kind;
+    /// The value as a column holds it.
+    fn to_column(&self) -> Column<'_>;
+    /// The value from a stored one, checked against its rule.
     ///
     /// # Errors
-    /// [`RestoreError`] when `user_type`, which has no unset value, cannot be read.
-    pub fn restore<E: std::fmt::Display>(
-        user_id: UserId,
-        version: Version,
-        mut value: impl FnMut(Field) -> Result<StoredValue, E>,
-    ) -> Result<Restored, RestoreError> {
-        let mut unreadable = Vec::new();
-        let mut values: Vec<StoredValue> = Field::ALL
-            .into_iter()
-            .map(|field| {
-                value(field).unwrap_or_else(|e| {
-                    unreadable.push(RestoreError {
-                        field,
-                        error: ValueError(e.to_string()),
-                    });
-                    unset(field)
-                })
-            })
-            .collect();
-        loop {
-            match Self::from_values(user_id.clone(), version, &values) {
-                Ok(detail) => return Ok(Restored { detail, unreadable }),
-                Err(error) if error.field != Field::UserType => {
-                    values[error.field as usize] = unset(error.field);
-                    unreadable.push(error);
-                }
-                Err(error) => return Err(error),
+    /// [`Unreadable`] when the stored value has another kind or breaks the rule.
+    fn from_stored(value: StoredValue) -> Result<Self, Unreadable>;
+    /// The value a new row holds; `user_type` is the new row's.
+    fn fresh(user_type: &UserType) -> Self;
+}
+
+/// A value that may be unset: `Option<T>` of it is a field, `None` a `NULL` column.
+pub trait NullableValue: Sized {
+    /// How the field is stored.
+    const KIND: Kind;
+    /// The column holding `value` (`None` for `NULL`).
+    fn to_column(value: Option<&Self>) -> Column<'_>;
+    /// The value from a stored one (`None` for `NULL`).
+    ///
+    /// # Errors
+    /// [`Unreadable`] when the stored value has another kind or breaks the rule.
+    fn from_stored(value: StoredValue) -> Result<Option<Self>, Unreadable>;
+    /// The value a new row holds.
+    fn fresh() -> Option<Self> {
+        None
+    }
+}
+
+impl<T: NullableValue> StoredField for Option<T> {
+    const KIND: Kind = T::KIND;
+    fn to_column(&self) -> Column<'_> {
+        T::to_column(self.as_ref())
+    }
+    fn from_stored(value: StoredValue) -> Result<Self, Unreadable> {
+        T::from_stored(value)
+    }
+    fn fresh(_: &UserType) -> Self {
+        T::fresh()
+    }
+}
+
+fn wrong(expected: Kind) -> Unreadable {
+    Unreadable::WrongKind { expected }
+}
+
+/// Text read back through `parse`: `NULL` is `None`.
+fn text<T>(
+    value: StoredValue,
+    parse: impl FnOnce(&str) -> Result<T, ValueError>,
+) -> Result<Option<T>, Unreadable> {
+    match value {
+        StoredValue::Text(t) => t
+            .as_deref()
+            .map(parse)
+            .transpose()
+            .map_err(Unreadable::Invalid),
+        _ => Err(wrong(Kind::Text)),
+    }
+}
+
+macro_rules! nullable_text {
+    ($($t:ty),*) => {$(
+        impl NullableValue for $t {
+            const KIND: Kind = Kind::Text;
+            fn to_column(value: Option<&Self>) -> Column<'_> {
+                Column::Text(value.map(|v| v.as_ref()))
+            }
+            fn from_stored(value: StoredValue) -> Result<Option<Self>, Unreadable> {
+                text(value, <$t>::parse)
             }
         }
-    }
+    )*};
+}
+nullable_text!(Bio, Phone);
 
-    fn from_values(
-        user_id: UserId,
-        version: Version,
-        values: &[StoredValue],
-    ) -> Result<UserDetail, RestoreError> {
-        let get = |field: Field| &values[field as usize];
-        let wrong_kind = |field| RestoreError {
-            field,
-            error: ValueError("unexpected column type".into()),
-        };
-        let fail = |field| move |error| RestoreError { field, error };
-        let text = |field: Field| match get(field) {
-            StoredValue::Text(t) => Ok(t.as_deref()),
-            _ => Err(wrong_kind(field)),
-        };
-        macro_rules! parsed {
-            ($field:expr, $parse:expr) => {{
-                let field = $field;
-                text(field)?.map($parse).transpose().map_err(fail(field))?
-            }};
+impl<const MAX: usize> NullableValue for HttpUrl<MAX> {
+    const KIND: Kind = Kind::Text;
+    fn to_column(value: Option<&Self>) -> Column<'_> {
+        Column::Text(value.map(HttpUrl::as_str))
+    }
+    fn from_stored(value: StoredValue) -> Result<Option<Self>, Unreadable> {
+        text(value, HttpUrl::parse)
+    }
+}
+
+impl NullableValue for DateOfBirth {
+    const KIND: Kind = Kind::Date;
+    fn to_column(value: Option<&Self>) -> Column<'_> {
+        Column::Date(value.map(|d| d.date()))
+    }
+    fn from_stored(value: StoredValue) -> Result<Option<Self>, Unreadable> {
+        match value {
+            StoredValue::Date(d) => d
+                .map(DateOfBirth::restore)
+                .transpose()
+                .map_err(Unreadable::Invalid),
+            _ => Err(wrong(Kind::Date)),
         }
-        let json = |field: Field| match get(field) {
+    }
+}
+
+impl NullableValue for bool {
+    const KIND: Kind = Kind::Bool;
+    fn to_column(value: Option<&Self>) -> Column<'_> {
+        Column::Bool(value.copied())
+    }
+    fn from_stored(value: StoredValue) -> Result<Option<Self>, Unreadable> {
+        match value {
+            StoredValue::Bool(b) => Ok(b),
+            _ => Err(wrong(Kind::Bool)),
+        }
+    }
+    /// The four preferences start `false`.
+    fn fresh() -> Option<Self> {
+        Some(false)
+    }
+}
+
+impl NullableValue for JsonDocument {
+    const KIND: Kind = Kind::Json;
+    fn to_column(value: Option<&Self>) -> Column<'_> {
+        Column::Json(value.map(JsonDocument::value))
+    }
+    fn from_stored(value: StoredValue) -> Result<Option<Self>, Unreadable> {
+        match value {
+            // A JSON `null` in the column is unset too.
             StoredValue::Json(v) => v
-                .clone()
                 .filter(|v| !v.is_null())
                 .map(JsonDocument::new)
                 .transpose()
-                .map_err(fail(field)),
-            _ => Err(wrong_kind(field)),
-        };
-        let boolean = |field: Field| match get(field) {
-            StoredValue::Bool(b) => Ok(*b),
-            _ => Err(wrong_kind(field)),
-        };
-        let names = |field: Field| match get(field) {
+                .map_err(Unreadable::Invalid),
+            _ => Err(wrong(Kind::Json)),
+        }
+    }
+}
+
+impl StoredField for Country {
+    const KIND: Kind = Kind::Text;
+    fn to_column(&self) -> Column<'_> {
+        Column::Text(Some(self.as_str()))
+    }
+    /// `NULL` reads as the empty country.
+    fn from_stored(value: StoredValue) -> Result<Self, Unreadable> {
+        text(value, Country::parse).map(Option::unwrap_or_default)
+    }
+    fn fresh(_: &UserType) -> Self {
+        Country::default()
+    }
+}
+
+impl StoredField for UserType {
+    const KIND: Kind = Kind::Text;
+    fn to_column(&self) -> Column<'_> {
+        Column::Text(Some(self.as_str()))
+    }
+    fn from_stored(value: StoredValue) -> Result<Self, Unreadable> {
+        text(value, UserType::parse)?.ok_or(Unreadable::Invalid(ValueError::Null))
+    }
+    fn fresh(user_type: &UserType) -> Self {
+        user_type.clone()
+    }
+}
+
+impl StoredField for NameList {
+    const KIND: Kind = Kind::Names;
+    fn to_column(&self) -> Column<'_> {
+        Column::Names(self)
+    }
+    fn from_stored(value: StoredValue) -> Result<Self, Unreadable> {
+        match value {
             StoredValue::Names(names) => names
                 .iter()
                 .map(|n| CatalogueName::parse(n))
                 .collect::<Result<Vec<_>, _>>()
                 .and_then(NameList::new)
-                .map_err(fail(field)),
-            _ => Err(wrong_kind(field)),
-        };
-        let dob = match get(Field::Dob) {
-            StoredValue::Date(d) => d
-                .map(DateOfBirth::restore)
-                .transpose()
-                .map_err(fail(Field::Dob))?,
-            _ => return Err(wrong_kind(Field::Dob)),
-        };
-        Ok(UserDetail {
-            user_id,
-            version,
-            profile_picture: parsed!(Field::ProfilePicture, HttpUrl::parse),
-            bio: parsed!(Field::Bio, Bio::parse),
-            address: json(Field::Address)?,
-            country: parsed!(Field::Country, Country::parse).unwrap_or_default(),
-            phone: parsed!(Field::Phone, Phone::parse),
-            dob,
-            user_type: parsed!(Field::UserType, UserType::parse)
-                .ok_or_else(|| fail(Field::UserType)(ValueError("missing".into())))?,
-            linkedin_url: parsed!(Field::LinkedinUrl, HttpUrl::parse),
-            github_url: parsed!(Field::GithubUrl, HttpUrl::parse),
-            twitter_url: parsed!(Field::TwitterUrl, HttpUrl::parse),
-            facebook_url: parsed!(Field::FacebookUrl, HttpUrl::parse),
-            website_url: parsed!(Field::WebsiteUrl, HttpUrl::parse),
-            portfolio_url: parsed!(Field::PortfolioUrl, HttpUrl::parse),
-            skills: names(Field::Skills)?,
-            investment_interests: names(Field::InvestmentInterests)?,
-            technical_interests: names(Field::TechnicalInterests)?,
-            focus_area: names(Field::FocusArea)?,
-            resume: parsed!(Field::Resume, HttpUrl::parse),
-            communication_preferences_phone: boolean(Field::CommunicationPreferencesPhone)?,
-            communication_preferences_email: boolean(Field::CommunicationPreferencesEmail)?,
-            platform_features_emails: boolean(Field::PlatformFeaturesEmails)?,
-            activity_based_emails: boolean(Field::ActivityBasedEmails)?,
-            company_info: json(Field::CompanyInfo)?,
-            additional_data: json(Field::AdditionalData)?,
-        })
+                .map_err(Unreadable::Invalid),
+            _ => Err(wrong(Kind::Names)),
+        }
+    }
+    fn fresh(_: &UserType) -> Self {
+        NameList::empty()
     }
 }
 
-/// The value a new row holds for `field` (only asked for a field that cannot be read, so a sound
-/// row never builds it). `user_type` has none; any valid one stands in, since it is never taken.
-fn unset(field: Field) -> StoredValue {
-    match (UserId::parse("unset"), UserType::parse("unset")) {
-        (Ok(user), Ok(user_type)) => UserDetail::new(user, Version::new(1), user_type)
-            .column(field)
-            .into(),
-        // Both are valid constants; a text column's unset value is NULL either way.
-        _ => StoredValue::Text(None),
+/// The value of `field` from `values` (taken, so each is decoded once), or a new row's value with
+/// the field named in `unreadable`.
+pub(crate) fn decode_or_fresh<T: StoredField>(
+    field: Field,
+    values: &mut [Option<Result<StoredValue, Unreadable>>],
+    user_type: &UserType,
+    unreadable: &mut Vec<RestoreError>,
+) -> T {
+    let value = values[field as usize]
+        .take()
+        .unwrap_or(Err(Unreadable::Decode("read twice".into())));
+    match value.and_then(T::from_stored) {
+        Ok(value) => value,
+        Err(cause) => {
+            unreadable.push(RestoreError { field, cause });
+            T::fresh(user_type)
+        }
+    }
+}
+
+impl UserDetail {
+    /// Rebuilds details from stored values, re-validating each. `value(field)` reads the stored
+    /// value of each writable field (once, in [`Field::ALL`] order) and may fail, as decoding a
+    /// column can. A field that fails to read, breaks a rule or has the wrong kind of value takes
+    /// a new row's value and is named in [`Restored::unreadable`].
+    ///
+    /// # Errors
+    /// [`RestoreError`] when `user_type`, which a new row cannot make up, cannot be read.
+    pub fn restore<E: fmt::Display>(
+        user_id: UserId,
+        version: Version,
+        mut value: impl FnMut(Field) -> Result<StoredValue, E>,
+    ) -> Result<Restored, RestoreError> {
+        let mut values: Vec<Option<Result<StoredValue, Unreadable>>> = Field::ALL
+            .into_iter()
+            .map(|field| Some(value(field).map_err(|e| Unreadable::Decode(e.to_string()))))
+            .collect();
+        let user_type = values[Field::UserType as usize]
+            .clone()
+            .unwrap_or(Err(Unreadable::Decode("missing".into())))
+            .and_then(UserType::from_stored)
+            .map_err(|cause| RestoreError {
+                field: Field::UserType,
+                cause,
+            })?;
+        let mut unreadable = Vec::new();
+        let detail =
+            UserDetail::decoded(user_id, version, &user_type, &mut values, &mut unreadable);
+        Ok(Restored { detail, unreadable })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merge::JsonMode;
-    use crate::patch::{ParseOptions, UserDetailPatch, WriteMode};
-    use serde_json::json;
+    use crate::values::{LinkUrl, UserType};
 
     fn owned(column: Column<'_>) -> StoredValue {
         column.into()
     }
 
+    fn sample() -> UserDetail {
+        crate::testing::every_field_set()
+    }
+
     #[test]
     fn every_field_round_trips_through_its_column() {
-        let body = json!({
-            "user_type": "developer", "bio": "b", "country": "PK", "phone": "+92 300 1234567",
-            "dob": "1990-01-02", "profile_picture": "https://x.example/p.png",
-            "linkedin_url": "https://linkedin.com/in/x", "github_url": "https://github.com/x",
-            "skills": ["Rust", "Go"], "focus_area": ["AI"], "address": {"city": "Lahore"},
-            "company_info": [1], "additional_data": "s", "platform_features_emails": null,
-            "activity_based_emails": true,
-        });
-        let options = ParseOptions {
-            today: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
-            strict: false,
-            mode: WriteMode::Create,
-        };
-        let patch = UserDetailPatch::parse_value(&body, options).unwrap();
-        let detail = UserDetail::create(
-            UserId::parse("u").unwrap(),
-            Version::new(3),
-            &patch,
-            JsonMode::Replace,
-        )
-        .unwrap();
+        let detail = sample();
+        for field in Field::ALL {
+            assert_eq!(detail.column(field).kind(), field.kind(), "{field}");
+        }
         let restored = UserDetail::restore(detail.user_id.clone(), detail.version, |f| {
             Ok::<_, RestoreError>(owned(detail.column(f)))
         })
         .unwrap();
         assert_eq!(restored.detail, detail);
         assert!(restored.unreadable.is_empty());
+    }
+
+    #[test]
+    fn null_columns_read_as_a_new_rows_values_where_one_exists() {
+        let restored = UserDetail::restore(UserId::parse("u").unwrap(), Version::new(2), |f| {
+            Ok::<_, RestoreError>(match f.kind() {
+                Kind::Text if f == Field::UserType => StoredValue::Text(Some("dev".into())),
+                Kind::Text => StoredValue::Text(None),
+                Kind::Json => StoredValue::Json(Some(Value::Null)),
+                Kind::Bool => StoredValue::Bool(None),
+                Kind::Date => StoredValue::Date(None),
+                Kind::Names => StoredValue::Names(Vec::new()),
+            })
+        })
+        .unwrap();
+        assert!(restored.unreadable.is_empty());
+        let d = restored.detail;
+        assert_eq!(d.country.as_str(), "");
+        assert_eq!((d.address, d.activity_based_emails), (None, None));
+        assert_eq!(d.github_url, None::<LinkUrl>);
+        assert_eq!(d.user_type, UserType::parse("dev").unwrap());
     }
 
     #[test]
@@ -324,8 +440,7 @@ mod tests {
         .unwrap();
         // Every other field is read; the unreadable ones are unset and named, with why.
         assert_eq!(restored.detail, with_bio);
-        let mut named: Vec<Field> = restored.unreadable.iter().map(|e| e.field).collect();
-        named.sort_by_key(|f| *f as usize);
+        let named: Vec<Field> = restored.unreadable.iter().map(|e| e.field).collect();
         assert_eq!(
             named,
             [
@@ -335,9 +450,18 @@ mod tests {
                 Field::CompanyInfo
             ]
         );
-        let why = &restored.unreadable[0];
-        assert_eq!(why.field, Field::CompanyInfo);
-        assert_eq!(why.error.0, "undecodable JSON");
+        let causes: Vec<&Unreadable> = restored.unreadable.iter().map(|e| &e.cause).collect();
+        assert_eq!(
+            causes,
+            [
+                &Unreadable::Invalid(ValueError::Url),
+                &Unreadable::Invalid(ValueError::Blank),
+                &Unreadable::WrongKind {
+                    expected: Kind::Bool
+                },
+                &Unreadable::Decode("undecodable JSON".into()),
+            ]
+        );
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! Validated value types. Each is built through a constructor that checks its rule and returns a
-//! [`ValueError`]; a value that exists is valid. Messages are Django REST framework's wording, so the
-//! HTTP layer can pass them through unchanged.
+//! [`ValueError`]; a value that exists is valid.
 //!
 //! "Characters" are Unicode scalar values. Every text type rejects the NUL character, which
 //! PostgreSQL cannot store: that rule lives here so that no store ever has to refuse a value.
@@ -10,72 +9,74 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
-/// Why a value was refused, with the message a client sees.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ValueError(pub String);
-
-impl ValueError {
-    fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
-    }
-}
-
-/// The messages of the validation rules, in DRF's wording.
-pub mod messages {
-    /// A required key was absent.
-    pub const REQUIRED: &str = "This field is required.";
-    /// `null` where it is not allowed.
-    pub const NOT_NULL: &str = "This field may not be null.";
-    /// A blank string where it is not allowed.
-    pub const BLANK: &str = "This field may not be blank.";
-    /// A value that is not a string.
-    pub const NOT_STRING: &str = "Not a valid string.";
-    /// A value that is not `true`, `false` or `null`.
-    pub const NOT_BOOLEAN: &str = "Must be a valid boolean.";
-    /// A malformed URL.
-    pub const URL: &str = "Enter a valid URL.";
-    /// A NUL character in text.
-    pub const NUL: &str = "Null characters are not allowed.";
-    /// A malformed date.
-    pub const DATE_FORMAT: &str =
-        "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.";
+/// Why a value was refused. Each rule has its own variant, so that a caller can tell them apart
+/// and word them its own way (the HTTP adapter words them as Django REST framework does); the
+/// `Display` text is plain English for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// A value was required and none was given.
+    #[error("a value is required")]
+    Required,
+    /// `null` where a value is needed.
+    #[error("may not be null")]
+    Null,
+    /// Empty, or only white space, where text is needed.
+    #[error("may not be blank")]
+    Blank,
+    /// Longer than `max` characters.
+    #[error("longer than {max} characters")]
+    TooLong {
+        /// The most characters allowed.
+        max: usize,
+    },
+    /// Holds a NUL character.
+    #[error("holds a NUL character")]
+    Nul,
+    /// Not an absolute `http` or `https` URL with a host.
+    #[error("not an absolute http(s) URL with a host")]
+    Url,
+    /// Not a phone number.
+    #[error("not a phone number")]
+    Phone,
+    /// Not a date written `YYYY-MM-DD`, or no such date.
+    #[error("not a date written YYYY-MM-DD")]
+    DateFormat,
     /// A date of birth after today.
-    pub const DOB_FUTURE: &str = "Date of birth cannot be in the future.";
-    /// A date of birth before 1900.
-    pub const DOB_TOO_OLD: &str = "Date of birth must be in 1900 or later.";
-    /// A malformed phone number.
-    pub const PHONE: &str = "Enter a valid phone number.";
-    /// Strict mode: a key that names no field.
-    pub const UNKNOWN: &str = "Unknown field.";
-    /// Strict mode: a read-only key.
-    pub const READ_ONLY: &str = "This field is read-only.";
-
-    /// A text longer than `max` characters.
-    pub fn max_length(max: usize) -> String {
-        format!("Ensure this field has no more than {max} characters.")
-    }
-
-    /// A list longer than `max` items.
-    pub fn max_items(max: usize) -> String {
-        format!("Ensure this field has no more than {max} elements.")
-    }
-
-    /// A list field that got something else.
-    pub fn not_a_list(got: &str) -> String {
-        format!("Expected a list of items but got type \"{got}\".")
-    }
+    #[error("a date after today")]
+    DateInFuture,
+    /// A date of birth before `min_year`.
+    #[error("a date before {min_year}")]
+    DateTooEarly {
+        /// The earliest year allowed.
+        min_year: i32,
+    },
+    /// More than `max` distinct names in a list.
+    #[error("more than {max} names")]
+    TooManyNames {
+        /// The most names allowed.
+        max: usize,
+    },
+    /// A JSON document larger than `max_bytes` in its compact form.
+    #[error("a JSON document larger than {max_bytes} bytes")]
+    DocumentTooLarge {
+        /// The largest size allowed.
+        max_bytes: usize,
+    },
+    /// A JSON document nested deeper than `max_depth`.
+    #[error("a JSON document nested deeper than {max_depth} levels")]
+    DocumentTooDeep {
+        /// The deepest nesting allowed.
+        max_depth: usize,
+    },
 }
-
-use messages as msg;
 
 /// Checks a text against the rules every stored text shares: no NUL, at most `max` characters.
 fn check_text(value: &str, max: usize) -> Result<(), ValueError> {
     if value.contains('\0') {
-        return Err(ValueError::new(msg::NUL));
+        return Err(ValueError::Nul);
     }
     if value.chars().count() > max {
-        return Err(ValueError::new(msg::max_length(max)));
+        return Err(ValueError::TooLong { max });
     }
     Ok(())
 }
@@ -118,7 +119,7 @@ impl UserId {
     pub fn parse(value: impl Into<String>) -> Result<Self, ValueError> {
         let value = value.into();
         if value.is_empty() {
-            return Err(ValueError::new(msg::BLANK));
+            return Err(ValueError::Blank);
         }
         check_text(&value, Self::MAX)?;
         Ok(Self(value))
@@ -179,13 +180,13 @@ impl<const MAX: usize> HttpUrl<MAX> {
         let value = value.trim();
         check_text(value, MAX)?;
         if value.chars().any(char::is_whitespace) {
-            return Err(ValueError::new(msg::URL));
+            return Err(ValueError::Url);
         }
-        let parsed = url::Url::parse(value).map_err(|_| ValueError::new(msg::URL))?;
+        let parsed = url::Url::parse(value).map_err(|_| ValueError::Url)?;
         let scheme_ok = matches!(parsed.scheme(), "http" | "https");
         let host_ok = parsed.host_str().is_some_and(|h| !h.is_empty());
         if !scheme_ok || !host_ok {
-            return Err(ValueError::new(msg::URL));
+            return Err(ValueError::Url);
         }
         Ok(Self(value.to_owned()))
     }
@@ -264,7 +265,7 @@ impl UserType {
     pub fn parse(value: &str) -> Result<Self, ValueError> {
         let value = value.trim();
         if value.is_empty() {
-            return Err(ValueError::new(msg::BLANK));
+            return Err(ValueError::Blank);
         }
         check_text(value, Self::MAX)?;
         Ok(Self(value.to_owned()))
@@ -290,14 +291,14 @@ impl Phone {
     pub fn parse(value: &str) -> Result<Self, ValueError> {
         let value = value.trim();
         if value.is_empty() {
-            return Err(ValueError::new(msg::BLANK));
+            return Err(ValueError::Blank);
         }
         check_text(value, Self::MAX)?;
         let allowed =
             |c: char| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.');
         let digits = value.chars().filter(char::is_ascii_digit).count();
         if !value.chars().all(allowed) || digits < Self::MIN_DIGITS {
-            return Err(ValueError::new(msg::PHONE));
+            return Err(ValueError::Phone);
         }
         Ok(Self(value.to_owned()))
     }
@@ -323,10 +324,10 @@ impl DateOfBirth {
                 _ => b.is_ascii_digit(),
             });
         if !shape_ok {
-            return Err(ValueError::new(msg::DATE_FORMAT));
+            return Err(ValueError::DateFormat);
         }
-        let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
-            .map_err(|_| ValueError::new(msg::DATE_FORMAT))?;
+        let date =
+            NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| ValueError::DateFormat)?;
         Self::new(date, today)
     }
 
@@ -336,7 +337,7 @@ impl DateOfBirth {
     /// [`ValueError`] for a date after `today` or before 1900.
     pub fn new(date: NaiveDate, today: NaiveDate) -> Result<Self, ValueError> {
         if date > today {
-            return Err(ValueError::new(msg::DOB_FUTURE));
+            return Err(ValueError::DateInFuture);
         }
         Self::restore(date)
     }
@@ -348,7 +349,9 @@ impl DateOfBirth {
     /// [`ValueError`] for a date before 1900.
     pub fn restore(date: NaiveDate) -> Result<Self, ValueError> {
         if date.year() < Self::MIN_YEAR {
-            return Err(ValueError::new(msg::DOB_TOO_OLD));
+            return Err(ValueError::DateTooEarly {
+                min_year: Self::MIN_YEAR,
+            });
         }
         Ok(Self(date))
     }
@@ -384,7 +387,7 @@ impl CatalogueName {
     pub fn parse(value: &str) -> Result<Self, ValueError> {
         let name = value.trim();
         if name.is_empty() {
-            return Err(ValueError::new(msg::BLANK));
+            return Err(ValueError::Blank);
         }
         check_text(name, Self::MAX)?;
         Ok(Self {
@@ -449,7 +452,7 @@ impl NameList {
             }
         }
         if kept.len() > Self::MAX {
-            return Err(ValueError::new(msg::max_items(Self::MAX)));
+            return Err(ValueError::TooManyNames { max: Self::MAX });
         }
         Ok(Self(kept))
     }
@@ -493,22 +496,18 @@ impl JsonDocument {
     /// [`ValueError`] when the value is `null`, too large, too deep or holds NUL.
     pub fn new(mut value: Value) -> Result<Self, ValueError> {
         if value.is_null() {
-            return Err(ValueError::new(msg::NOT_NULL));
+            return Err(ValueError::Null);
         }
         if depth(&value) > Self::MAX_DEPTH {
-            return Err(ValueError::new(format!(
-                "Ensure this JSON document is nested no deeper than {} levels.",
-                Self::MAX_DEPTH
-            )));
+            return Err(ValueError::DocumentTooDeep {
+                max_depth: Self::MAX_DEPTH,
+            });
         }
         if has_nul(&value) {
-            return Err(ValueError::new(msg::NUL));
+            return Err(ValueError::Nul);
         }
-        let too_large = || {
-            ValueError::new(format!(
-                "Ensure this JSON document is no larger than {} bytes.",
-                Self::MAX_BYTES
-            ))
+        let too_large = || ValueError::DocumentTooLarge {
+            max_bytes: Self::MAX_BYTES,
         };
         if !plain_numbers(&mut value, Self::MAX_BYTES) || compact_len(&value) > Self::MAX_BYTES {
             return Err(too_large());
@@ -698,8 +697,8 @@ mod tests {
         assert!(LinkUrl::parse(&format!("{base}{}", "a".repeat(200 - base.len()))).is_ok());
         let too_long = format!("{base}{}", "a".repeat(201 - base.len()));
         assert_eq!(
-            LinkUrl::parse(&too_long).unwrap_err().0,
-            "Ensure this field has no more than 200 characters."
+            LinkUrl::parse(&too_long).unwrap_err(),
+            ValueError::TooLong { max: 200 }
         );
         assert!(LinkUrl::parse("http://example.com").is_ok());
         assert_eq!(
@@ -719,7 +718,7 @@ mod tests {
             "mailto:a@b.c",
             "",
         ] {
-            assert_eq!(LinkUrl::parse(bad).unwrap_err().0, msg::URL, "{bad}");
+            assert_eq!(LinkUrl::parse(bad).unwrap_err(), ValueError::Url, "{bad}");
         }
     }
 
@@ -741,13 +740,13 @@ mod tests {
     #[test]
     fn text_is_trimmed_and_nul_is_refused() {
         assert_eq!(Bio::parse("  hi \n").unwrap().as_str(), "hi");
-        assert_eq!(Bio::parse("a\0").unwrap_err().0, msg::NUL);
+        assert_eq!(Bio::parse("a\0").unwrap_err(), ValueError::Nul);
         assert_eq!(Country::parse("").unwrap().as_str(), "");
     }
 
     #[test]
     fn user_type_is_not_blank_and_at_most_50() {
-        assert_eq!(UserType::parse("   ").unwrap_err().0, msg::BLANK);
+        assert_eq!(UserType::parse("   ").unwrap_err(), ValueError::Blank);
         assert!(UserType::parse(&"x".repeat(50)).is_ok());
         assert!(UserType::parse(&"x".repeat(51)).is_err());
     }
@@ -757,7 +756,7 @@ mod tests {
         assert!(Phone::parse("+1 (555) 010-0199").is_ok());
         assert!(Phone::parse("1234").is_ok());
         assert!(Phone::parse("123").is_err());
-        assert_eq!(Phone::parse("  "), Err(ValueError::new(msg::BLANK)));
+        assert_eq!(Phone::parse("  "), Err(ValueError::Blank));
         assert!(Phone::parse("12a34").is_err());
         assert!(Phone::parse(&"1".repeat(32)).is_ok());
         assert!(Phone::parse(&"1".repeat(33)).is_err());
@@ -775,13 +774,13 @@ mod tests {
             today
         );
         assert_eq!(
-            DateOfBirth::parse("2026-11-30", today).unwrap_err().0,
-            msg::DOB_FUTURE
+            DateOfBirth::parse("2026-11-30", today).unwrap_err(),
+            ValueError::DateInFuture
         );
         assert!(DateOfBirth::parse("1900-01-01", today).is_ok());
         assert_eq!(
-            DateOfBirth::parse("1899-12-31", today).unwrap_err().0,
-            msg::DOB_TOO_OLD
+            DateOfBirth::parse("1899-12-31", today).unwrap_err(),
+            ValueError::DateTooEarly { min_year: 1900 }
         );
         for bad in [
             "2020-1-01",
@@ -792,8 +791,8 @@ mod tests {
             "2020-01-01T00:00",
         ] {
             assert_eq!(
-                DateOfBirth::parse(bad, today).unwrap_err().0,
-                msg::DATE_FORMAT,
+                DateOfBirth::parse(bad, today).unwrap_err(),
+                ValueError::DateFormat,
                 "{bad}"
             );
         }
@@ -809,7 +808,7 @@ mod tests {
         let b = CatalogueName::parse("rUST").unwrap();
         assert_eq!(a.as_str(), "Rust");
         assert_eq!(a, b);
-        assert_eq!(CatalogueName::parse(" ").unwrap_err().0, msg::BLANK);
+        assert_eq!(CatalogueName::parse(" ").unwrap_err(), ValueError::Blank);
         assert!(CatalogueName::parse(&"n".repeat(100)).is_ok());
         assert!(CatalogueName::parse(&"n".repeat(101)).is_err());
     }

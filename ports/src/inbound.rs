@@ -2,28 +2,25 @@
 //! whose details are read or written; the user id comes from the verified token.
 
 use async_trait::async_trait;
-use iam_domain::{FieldErrors, JsonMode, UserId, UserProfile, Version};
-use serde_json::Value;
+use iam_domain::{InvalidFields, JsonMode, UserDetailPatch, UserId, UserProfile, Version};
 
 use crate::outbound::Cause;
 
-/// A write as the client sent it: the untrusted body and how to read it.
-#[derive(Debug, Clone, PartialEq)]
+/// A write: the validated patch and how its JSON documents apply. Reading a body into a patch
+/// (with the wire format's rules and messages) is the inbound adapter's work.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct WriteRequest {
-    /// The parsed JSON body (any JSON; a non-object is refused with a field error).
-    pub body: Value,
-    /// `Prefer: handling=strict`: unknown and read-only keys are refused.
-    pub strict: bool,
-    /// `application/merge-patch+json` merges the JSON documents; `application/json` replaces them.
+    /// What to change.
+    pub patch: UserDetailPatch,
+    /// [`JsonMode::MergePatch`] merges the JSON documents; [`JsonMode::Replace`] replaces them.
     pub json_mode: JsonMode,
 }
 
 impl WriteRequest {
-    /// A plain `application/json` write of `body`.
-    pub fn json(body: Value) -> Self {
+    /// A write of `patch` that replaces the JSON documents it sends.
+    pub fn replacing(patch: UserDetailPatch) -> Self {
         Self {
-            body,
-            strict: false,
+            patch,
             json_mode: JsonMode::Replace,
         }
     }
@@ -46,9 +43,9 @@ pub enum GetError {
 /// Why creating failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
-    /// The body breaks validation rules.
+    /// The write breaks a rule (a merged document too large, a create without `user_type`).
     #[error("{0}")]
-    Invalid(FieldErrors),
+    Invalid(InvalidFields),
     /// The caller already has details.
     #[error("user details already exist")]
     AlreadyExists,
@@ -66,9 +63,9 @@ pub enum UpdateError {
     /// The caller has no details.
     #[error("user details not found")]
     NotFound,
-    /// The body breaks validation rules.
+    /// The write breaks a rule (a merged document too large, a create without `user_type`).
     #[error("{0}")]
-    Invalid(FieldErrors),
+    Invalid(InvalidFields),
     /// The details are not at the version the caller expected (`If-Match`).
     #[error("version mismatch")]
     VersionMismatch,
@@ -141,6 +138,19 @@ pub trait UserDetailsService: Send + Sync {
         request: WriteRequest,
         expected: Option<Version>,
     ) -> Result<UserProfile, UpdateError>;
+
+    /// Checks that the caller could write their details at `expected`, without writing: the
+    /// errors a write would meet before it looks at its patch. The driving adapter asks this
+    /// when a body cannot become a patch, so that a missing row (404) and a stale `If-Match`
+    /// (412) are reported before the body's faults (400), as for a valid body.
+    ///
+    /// # Errors
+    /// `NotFound`, `VersionMismatch`, `Unavailable`, `Unexpected`.
+    async fn check_write(
+        &self,
+        user: &UserId,
+        expected: Option<Version>,
+    ) -> Result<(), UpdateError>;
 
     /// Removes the caller's details; with `expected`, only at that version.
     ///

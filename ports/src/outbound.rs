@@ -2,11 +2,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use iam_domain::figures::FigureInputs;
 use iam_domain::stored::{RestoreError, Restored};
 
 use crate::gate::TimedOut;
-use iam_domain::{Field, UserDetail, UserId, UserProfile, Version};
+use iam_domain::{Field, StoredProfile, UserDetail, UserId, Version};
 
 /// The cause of an unexpected failure, kept for the log.
 pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -21,7 +20,7 @@ pub struct UnreadableRow(pub Restored);
 fn describe(unreadable: &[RestoreError]) -> String {
     unreadable
         .iter()
-        .map(|e| format!("column {} ({})", e.field, e.error))
+        .map(|e| format!("column {} ({})", e.field, e.cause))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -106,15 +105,16 @@ macro_rules! unavailable_from_timed_out {
 unavailable_from_timed_out!(RepoInsertError, RepoUpdateError, RepoDeleteError);
 
 /// Where user details are kept. Every method reads or writes one user's row and its lists in one
-/// transaction; reads return the whole [`UserProfile`]: details, catalogue entries and figures.
+/// transaction; reads return the whole [`StoredProfile`]: details, catalogue entries and the facts
+/// the figures are computed from (the use cases compute them, with their clock).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserDetailsRepository: Send + Sync {
-    /// Reads a user's whole profile, with figures as of `today`.
+    /// Reads a user's whole profile.
     ///
     /// # Errors
     /// `NotFound` when the user has no details; `Unavailable` when storage cannot be reached.
-    async fn find(&self, user: &UserId, today: NaiveDate) -> Result<UserProfile, RepoFindError>;
+    async fn find(&self, user: &UserId) -> Result<StoredProfile, RepoFindError>;
 
     /// Reads a user's details alone (no catalogue entries, no figures): what a write merges into.
     /// Cheaper than [`find`](Self::find).
@@ -130,11 +130,7 @@ pub trait UserDetailsRepository: Send + Sync {
     ///
     /// # Errors
     /// `AlreadyExists` when the user has details; `Unavailable` when storage cannot be reached.
-    async fn insert(
-        &self,
-        detail: &UserDetail,
-        today: NaiveDate,
-    ) -> Result<UserProfile, RepoInsertError>;
+    async fn insert(&self, detail: &UserDetail) -> Result<StoredProfile, RepoInsertError>;
 
     /// Writes only the `changed` fields of `detail` to the user's row, in one transaction, and adds
     /// one to the version. With `expected`, the write happens only if the stored version is that
@@ -147,8 +143,7 @@ pub trait UserDetailsRepository: Send + Sync {
         detail: &UserDetail,
         changed: &[Field],
         expected: Option<Version>,
-        today: NaiveDate,
-    ) -> Result<UserProfile, RepoUpdateError>;
+    ) -> Result<StoredProfile, RepoUpdateError>;
 
     /// Removes a user's details and list links (catalogue entries and figures stay).
     ///
@@ -165,6 +160,7 @@ pub trait UserDetailsRepository: Send + Sync {
 }
 
 /// Why recording or reading figure facts failed.
+#[cfg(any(test, feature = "test-support"))]
 #[derive(Debug, thiserror::Error)]
 pub enum FigureFactsError {
     /// Storage cannot be reached.
@@ -176,9 +172,11 @@ pub enum FigureFactsError {
 }
 
 /// The facts the read-only figures are computed from: the follow graph, domain ratings, activity
-/// and freeze days, unlocked titles. Other parts of the platform record them; this service only
-/// reads them (inside [`UserDetailsRepository::find`], in the same round trip). Recording is
-/// idempotent: the same fact twice is one fact.
+/// and freeze days, unlocked titles. This service only reads them (inside
+/// [`UserDetailsRepository::find`], in the same round trip); until a use case records them, this
+/// port exists for tests and the benchmark's seeding, behind the `test-support` feature. Recording
+/// is idempotent: the same fact twice is one fact.
+#[cfg(any(test, feature = "test-support"))]
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait FigureFacts: Send + Sync {
@@ -216,7 +214,7 @@ pub trait FigureFacts: Send + Sync {
     ///
     /// # Errors
     /// `Unavailable` or `Unexpected`.
-    async fn inputs(&self, user: &UserId) -> Result<FigureInputs, FigureFactsError>;
+    async fn inputs(&self, user: &UserId) -> Result<iam_domain::FigureInputs, FigureFactsError>;
 }
 
 /// Why a token was refused. Every reason is a 401 to the client except

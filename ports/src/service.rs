@@ -1,6 +1,6 @@
 //! [`Service`]: the use cases over the outbound ports.
 //!
-//! Writes read the current details, validate and merge with the domain's rules, and hand storage
+//! Writes take a validated patch, read the current details, merge with the domain's rules, and hand storage
 //! only the fields that changed. A write that depends on the stored value (a JSON Merge Patch of a
 //! document) is guarded by the version it read and retried on conflict, so concurrent writers never
 //! lose each other's changes; a write that replaces values needs no guard, since storage writes only
@@ -12,8 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Timelike;
 use iam_domain::{
-    JsonMode, ParseOptions, Patch, UserDetail, UserDetailPatch, UserId, UserProfile, Version,
-    WriteMode,
+    JsonMode, Patch, StoredProfile, UserDetail, UserDetailPatch, UserId, UserProfile, Version,
 };
 
 use crate::inbound::{
@@ -47,12 +46,10 @@ impl Service {
         Self { repository, clock }
     }
 
-    fn options(&self, mode: WriteMode, request: &WriteRequest) -> ParseOptions {
-        ParseOptions {
-            today: self.clock.today(),
-            strict: request.strict,
-            mode,
-        }
+    /// The profile of a stored one, with its figures computed by the domain's rules as of the
+    /// clock's today.
+    fn figured(&self, stored: StoredProfile) -> UserProfile {
+        stored.as_of(self.clock.today())
     }
 
     async fn write(
@@ -60,13 +57,10 @@ impl Service {
         user: &UserId,
         request: WriteRequest,
         expected: Option<Version>,
-        mode: WriteMode,
+        mode: Write,
     ) -> Result<UserProfile, UpdateError> {
-        let options = self.options(mode, &request);
-        let parsed = UserDetailPatch::parse_value(&request.body, options);
-        let needs_base = parsed
-            .as_ref()
-            .is_ok_and(|p| request.json_mode == JsonMode::MergePatch && merges_a_document(p));
+        let patch = &request.patch;
+        let needs_base = request.json_mode == JsonMode::MergePatch && merges_a_document(patch);
         for attempt in 0..MAX_ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(backoff(attempt, self.clock.now().nanosecond())).await;
@@ -74,7 +68,7 @@ impl Service {
             let (current, unreadable) = match self.repository.find_detail(user).await {
                 Ok(detail) => (detail, Vec::new()),
                 Err(RepoFindError::Unreadable(row)) => {
-                    replaceable(&row, parsed.as_ref().ok(), mode)?;
+                    replaceable(&row, patch, mode)?;
                     let fields = row.0.unreadable.iter().map(|e| e.field).collect();
                     (row.0.detail, fields)
                 }
@@ -83,9 +77,6 @@ impl Service {
             if expected.is_some_and(|v| v != current.version) {
                 return Err(UpdateError::VersionMismatch);
             }
-            let patch = parsed
-                .as_ref()
-                .map_err(|e| UpdateError::Invalid(e.clone()))?;
             let mut applied = current
                 .apply(patch, request.json_mode)
                 .map_err(UpdateError::Invalid)?;
@@ -100,17 +91,18 @@ impl Service {
                 // Nothing to write: answer with the whole profile as it stands.
                 return self
                     .repository
-                    .find(user, options.today)
+                    .find(user)
                     .await
+                    .map(|stored| self.figured(stored))
                     .map_err(update_find_error);
             }
             let guard = expected.or(needs_base.then_some(current.version));
             match self
                 .repository
-                .update(&applied.detail, &applied.changed, guard, options.today)
+                .update(&applied.detail, &applied.changed, guard)
                 .await
             {
-                Ok(profile) => return Ok(profile),
+                Ok(stored) => return Ok(self.figured(stored)),
                 Err(RepoUpdateError::VersionMismatch) if expected.is_none() => continue,
                 Err(RepoUpdateError::VersionMismatch) => return Err(UpdateError::VersionMismatch),
                 Err(RepoUpdateError::NotFound) => return Err(UpdateError::NotFound),
@@ -128,14 +120,23 @@ impl Service {
 /// Whether a write may replace the unreadable fields of `row`: a PUT may (what it does not send
 /// becomes unset, as it would be on a new row); a PATCH only when it sends every one of them, so
 /// that no field is reset behind the client's back. Logged either way, naming user and fields.
+/// Which update a write is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// `PUT`: replaces unreadable stored fields even when it does not send them.
+    Replace,
+    /// `PATCH`.
+    Partial,
+}
+
 fn replaceable(
     row: &UnreadableRow,
-    patch: Option<&UserDetailPatch>,
-    mode: WriteMode,
+    patch: &UserDetailPatch,
+    mode: Write,
 ) -> Result<(), UpdateError> {
-    let sent = patch.map(UserDetailPatch::sent_fields).unwrap_or_default();
+    let sent = patch.sent_fields();
     let all_sent = row.0.unreadable.iter().all(|e| sent.contains(&e.field));
-    if mode == WriteMode::Replace || all_sent {
+    if mode == Write::Replace || all_sent {
         tracing::warn!(cause = %row, "a write replaces the unreadable stored fields");
         Ok(())
     } else {
@@ -166,8 +167,9 @@ fn merges_a_document(patch: &UserDetailPatch) -> bool {
 impl UserDetailsService for Service {
     async fn get(&self, user: &UserId) -> Result<UserProfile, GetError> {
         self.repository
-            .find(user, self.clock.today())
+            .find(user)
             .await
+            .map(|stored| self.figured(stored))
             .map_err(|e| match e {
                 RepoFindError::NotFound => GetError::NotFound,
                 RepoFindError::Unreadable(row) => GetError::Unexpected(row),
@@ -181,15 +183,13 @@ impl UserDetailsService for Service {
         user: &UserId,
         request: WriteRequest,
     ) -> Result<UserProfile, CreateError> {
-        let options = self.options(WriteMode::Create, &request);
-        let patch =
-            UserDetailPatch::parse_value(&request.body, options).map_err(CreateError::Invalid)?;
         let version = Version::initial(self.clock.now().timestamp_micros());
-        let detail = UserDetail::create(user.clone(), version, &patch, request.json_mode)
+        let detail = UserDetail::create(user.clone(), version, &request.patch, request.json_mode)
             .map_err(CreateError::Invalid)?;
         self.repository
-            .insert(&detail, options.today)
+            .insert(&detail)
             .await
+            .map(|stored| self.figured(stored))
             .map_err(|e| match e {
                 RepoInsertError::AlreadyExists => CreateError::AlreadyExists,
                 RepoInsertError::Unavailable(c) => CreateError::Unavailable(c),
@@ -203,8 +203,7 @@ impl UserDetailsService for Service {
         request: WriteRequest,
         expected: Option<Version>,
     ) -> Result<UserProfile, UpdateError> {
-        self.write(user, request, expected, WriteMode::Replace)
-            .await
+        self.write(user, request, expected, Write::Replace).await
     }
 
     async fn partial_update(
@@ -213,8 +212,24 @@ impl UserDetailsService for Service {
         request: WriteRequest,
         expected: Option<Version>,
     ) -> Result<UserProfile, UpdateError> {
-        self.write(user, request, expected, WriteMode::Partial)
-            .await
+        self.write(user, request, expected, Write::Partial).await
+    }
+
+    async fn check_write(
+        &self,
+        user: &UserId,
+        expected: Option<Version>,
+    ) -> Result<(), UpdateError> {
+        let version = match self.repository.find_detail(user).await {
+            Ok(detail) => detail.version,
+            // A write may replace the unreadable fields.
+            Err(RepoFindError::Unreadable(row)) => row.0.detail.version,
+            Err(e) => return Err(update_find_error(e)),
+        };
+        if expected.is_some_and(|v| v != version) {
+            return Err(UpdateError::VersionMismatch);
+        }
+        Ok(())
     }
 
     async fn delete(&self, user: &UserId, expected: Option<Version>) -> Result<(), DeleteError> {

@@ -4,10 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate, TimeZone, Utc};
-use iam_domain::{
-    Field, JsonMode, ParseOptions, UserDetail, UserDetailPatch, UserId, UserProfile, Version,
-    WriteMode,
-};
+use iam_domain::{Field, JsonMode, UserDetail, UserId, UserProfile, Version};
+use iam_http::drf::{parse_patch, ParseOptions, WriteMode};
 use iam_ports::{
     RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, Service, SystemClock,
     UserDetailsService, WriteRequest,
@@ -37,6 +35,7 @@ macro_rules! contract_suite {
             delete_checks_the_expected_version,
             figures_are_computed_from_stored_facts,
             ranks_stay_exact_as_ratings_move,
+            stored_facts_follow_the_domain_rules_on_random_facts,
             figure_facts_exist_without_details,
             users_are_isolated,
             long_unicode_values_round_trip,
@@ -76,15 +75,28 @@ fn options(mode: WriteMode) -> ParseOptions {
     }
 }
 
+/// The patch of a PATCH body.
+fn partial(body: &Value) -> iam_domain::UserDetailPatch {
+    parse_patch(body, options(WriteMode::Partial)).unwrap()
+}
+
+/// A PATCH of `body`.
+fn write(body: &Value, json_mode: JsonMode) -> WriteRequest {
+    WriteRequest {
+        patch: partial(body),
+        json_mode,
+    }
+}
+
 /// New details for `id` from a request body.
 fn new_detail(id: &str, body: Value) -> UserDetail {
-    let patch = UserDetailPatch::parse_value(&body, options(WriteMode::Create)).unwrap();
+    let patch = parse_patch(&body, options(WriteMode::Create)).unwrap();
     UserDetail::create(user(id), Version::new(100), &patch, JsonMode::Replace).unwrap()
 }
 
 /// Applies a PATCH body to `current`.
 fn patched(current: &UserDetail, body: Value) -> (UserDetail, Vec<Field>) {
-    let patch = UserDetailPatch::parse_value(&body, options(WriteMode::Partial)).unwrap();
+    let patch = parse_patch(&body, options(WriteMode::Partial)).unwrap();
     let applied = current.apply(&patch, JsonMode::Replace).unwrap();
     (applied.detail, applied.changed)
 }
@@ -96,13 +108,19 @@ fn names(entries: &[iam_domain::CatalogueEntry]) -> Vec<&str> {
 async fn create(store: &TestStore, id: &str, body: Value) -> UserProfile {
     store
         .repository
-        .insert(&new_detail(id, body), today())
+        .insert(&new_detail(id, body))
         .await
         .unwrap()
+        .as_of(today())
 }
 
 async fn find(store: &TestStore, id: &str) -> UserProfile {
-    store.repository.find(&user(id), today()).await.unwrap()
+    store
+        .repository
+        .find(&user(id))
+        .await
+        .unwrap()
+        .as_of(today())
 }
 
 async fn patch(store: &TestStore, id: &str, body: Value) -> UserProfile {
@@ -110,9 +128,10 @@ async fn patch(store: &TestStore, id: &str, body: Value) -> UserProfile {
     let (detail, changed) = patched(&current.detail, body);
     store
         .repository
-        .update(&detail, &changed, None, today())
+        .update(&detail, &changed, None)
         .await
         .unwrap()
+        .as_of(today())
 }
 
 /// What a create returns is what a find returns.
@@ -134,7 +153,7 @@ pub async fn a_second_create_is_already_exists(store: &TestStore) {
     create(store, "1", json!({"user_type": "developer"})).await;
     let err = store
         .repository
-        .insert(&new_detail("1", json!({"user_type": "investor"})), today())
+        .insert(&new_detail("1", json!({"user_type": "investor"})))
         .await
         .unwrap_err();
     assert!(matches!(err, RepoInsertError::AlreadyExists), "{err:?}");
@@ -146,11 +165,7 @@ pub async fn a_second_create_is_already_exists(store: &TestStore) {
 
 /// No row, no profile.
 pub async fn find_of_an_unknown_user_is_not_found(store: &TestStore) {
-    let err = store
-        .repository
-        .find(&user("nobody"), today())
-        .await
-        .unwrap_err();
+    let err = store.repository.find(&user("nobody")).await.unwrap_err();
     assert!(matches!(err, RepoFindError::NotFound), "{err:?}");
 }
 
@@ -207,7 +222,7 @@ pub async fn update_writes_only_the_changed_fields(store: &TestStore) {
     detail.country = iam_domain::values::Country::parse("written by someone else").unwrap();
     let updated = store
         .repository
-        .update(&detail, &changed, None, today())
+        .update(&detail, &changed, None)
         .await
         .unwrap();
     assert_eq!(updated.detail.bio.unwrap().as_str(), "new");
@@ -289,7 +304,7 @@ pub async fn a_stale_expected_version_is_refused(store: &TestStore) {
         let (detail, changed) = patched(&current.detail, body);
         let err = store
             .repository
-            .update(&detail, &changed, Some(Version::new(99)), today())
+            .update(&detail, &changed, Some(Version::new(99)))
             .await
             .unwrap_err();
         assert!(matches!(err, RepoUpdateError::VersionMismatch), "{err:?}");
@@ -298,7 +313,7 @@ pub async fn a_stale_expected_version_is_refused(store: &TestStore) {
     let (detail, changed) = patched(&current.detail, json!({"bio": "ok"}));
     let ok = store
         .repository
-        .update(&detail, &changed, Some(Version::new(100)), today())
+        .update(&detail, &changed, Some(Version::new(100)))
         .await
         .unwrap();
     assert_eq!(ok.detail.bio.unwrap().as_str(), "ok");
@@ -313,7 +328,7 @@ pub async fn expected_version_on_a_missing_user_is_not_found(store: &TestStore) 
     for expected in [None, Some(Version::new(100))] {
         let err = store
             .repository
-            .update(&detail, &changed, expected, today())
+            .update(&detail, &changed, expected)
             .await
             .unwrap_err();
         assert!(matches!(err, RepoUpdateError::NotFound), "{err:?}");
@@ -325,7 +340,7 @@ pub async fn delete_removes_the_details_and_their_lists(store: &TestStore) {
     create(store, "u", json!({"user_type": "d", "skills": ["Rust"]})).await;
     store.repository.delete(&user("u"), None).await.unwrap();
     assert!(matches!(
-        store.repository.find(&user("u"), today()).await,
+        store.repository.find(&user("u")).await,
         Err(RepoFindError::NotFound)
     ));
     let err = store.repository.delete(&user("u"), None).await.unwrap_err();
@@ -440,6 +455,114 @@ pub async fn ranks_stay_exact_as_ratings_move(store: &TestStore) {
     }
 }
 
+/// Random facts, recorded in random order (ratings moved within and across the rank buckets,
+/// follows and days recorded twice): what each store returns as the facts of every user is what
+/// the domain's rules give from the facts themselves ([`top_domain`] and a count of higher
+/// ratings for the rank), and so are the figures. On PostgreSQL this holds the `user_figures`
+/// cache and the rank buckets, kept by triggers, to the domain's rules.
+///
+/// [`top_domain`]: iam_domain::figures::top_domain
+pub async fn stored_facts_follow_the_domain_rules_on_random_facts(store: &TestStore) {
+    use iam_domain::figures::{top_domain, DomainRating, FigureInputs, Figures, TopRating};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    const USERS: usize = 10;
+    const DOMAINS: [&str; 3] = ["audio", "nlp", "vision"];
+    let ids: Vec<String> = (0..USERS).map(|i| format!("f{i}")).collect();
+    for id in &ids {
+        create(store, id, json!({"user_type": "d"})).await;
+    }
+    let seed = rand::random::<u64>();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut follows: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut ratings: BTreeMap<(usize, &str), f64> = BTreeMap::new();
+    let mut active: BTreeMap<usize, BTreeSet<NaiveDate>> = BTreeMap::new();
+    let mut frozen: BTreeMap<usize, BTreeSet<NaiveDate>> = BTreeMap::new();
+    let mut titles: BTreeMap<usize, Vec<iam_domain::figures::UnlockedTitle>> = BTreeMap::new();
+    let f = &store.facts;
+    for step in 0..300 {
+        let who = rng.gen_range(0..USERS);
+        let id = user(&ids[who]);
+        match rng.gen_range(0..5) {
+            0 => {
+                let other = (who + rng.gen_range(1..USERS)) % USERS;
+                f.follow(&id, &user(&ids[other])).await.unwrap();
+                follows.insert((who, other));
+            }
+            1 => {
+                let domain = DOMAINS[rng.gen_range(0..DOMAINS.len())];
+                // 0 to 55 by 5: six buckets of 10, with many ties, bucket edges included.
+                let rating = f64::from(rng.gen_range(0..12u32)) * 5.0;
+                f.rate(&id, domain, rating).await.unwrap();
+                ratings.insert((who, domain), rating);
+            }
+            2 => {
+                let day = today() - Days::new(rng.gen_range(0..20));
+                f.record_activity(&id, day).await.unwrap();
+                active.entry(who).or_default().insert(day);
+            }
+            3 => {
+                let day = today() - Days::new(rng.gen_range(0..20));
+                f.record_freeze(&id, day).await.unwrap();
+                frozen.entry(who).or_default().insert(day);
+            }
+            _ => {
+                let title = format!("T{step}");
+                let at = Utc.timestamp_opt(1_700_000_000 + rng.gen_range(0..5) * 3600, 0);
+                let at = at.unwrap();
+                f.unlock_title(&id, &title, at).await.unwrap();
+                let unlocked = iam_domain::figures::UnlockedTitle {
+                    title,
+                    unlocked_at: at,
+                };
+                titles.entry(who).or_default().push(unlocked);
+            }
+        }
+    }
+    for (who, id) in ids.iter().enumerate() {
+        let own: Vec<DomainRating> = ratings
+            .iter()
+            .filter(|((u, _), _)| *u == who)
+            .map(|((_, domain), rating)| DomainRating {
+                domain: (*domain).to_owned(),
+                rating: *rating,
+            })
+            .collect();
+        let top = top_domain(&own).map(|top| TopRating {
+            rating: top.clone(),
+            rated_higher: ratings
+                .iter()
+                .filter(|((_, d), r)| *d == top.domain && **r > top.rating)
+                .count() as u64,
+        });
+        let expected = FigureInputs {
+            followers: follows.iter().filter(|(_, b)| *b == who).count() as u64,
+            following: follows.iter().filter(|(a, _)| *a == who).count() as u64,
+            top,
+            activity_days: active.get(&who).into_iter().flatten().copied().collect(),
+            freeze_days: frozen.get(&who).into_iter().flatten().copied().collect(),
+            titles: titles.get(&who).cloned().unwrap_or_default(),
+        };
+        let stored = store.repository.find(&user(id)).await.unwrap();
+        let mut facts = stored.facts.clone();
+        facts.activity_days.sort();
+        facts.freeze_days.sort();
+        let by_time_and_name =
+            |t: &iam_domain::figures::UnlockedTitle| (t.unlocked_at, t.title.clone());
+        facts.titles.sort_by_key(by_time_and_name);
+        let mut expected_sorted = expected.clone();
+        expected_sorted.titles.sort_by_key(by_time_and_name);
+        assert_eq!(facts, expected_sorted, "user {id}, seed {seed}");
+        assert_eq!(
+            stored.as_of(today()).figures,
+            Figures::compute(&expected, today()),
+            "user {id}, seed {seed}"
+        );
+    }
+}
+
 /// Facts can be recorded and read for a user who has no details.
 pub async fn figure_facts_exist_without_details(store: &TestStore) {
     store.facts.follow(&user("a"), &user("b")).await.unwrap();
@@ -500,7 +623,7 @@ pub async fn concurrent_new_catalogue_names_get_one_id(store: &TestStore) {
                        "technical_interests": [second, "brand new"],
                        "focus_area": ["New Tag", format!("tag{i}")]}),
             );
-            repository.insert(&detail, today()).await
+            repository.insert(&detail).await
         }));
     }
     let mut ids: std::collections::BTreeMap<String, std::collections::BTreeSet<i64>> =
@@ -555,7 +678,7 @@ pub async fn concurrent_patches_of_different_fields_all_survive(store: &TestStor
             let body = body.clone();
             tasks.push(tokio::spawn(async move {
                 service
-                    .partial_update(&user("u"), WriteRequest::json(body), None)
+                    .partial_update(&user("u"), write(&body, JsonMode::Replace), None)
                     .await
             }));
         }
@@ -592,8 +715,7 @@ pub async fn concurrent_merge_patches_of_one_document_all_survive(store: &TestSt
         let service = service.clone();
         tasks.push(tokio::spawn(async move {
             let request = WriteRequest {
-                body: json!({"company_info": {format!("k{i}"): i}}),
-                strict: false,
+                patch: partial(&json!({"company_info": {format!("k{i}"): i}})),
                 json_mode: JsonMode::MergePatch,
             };
             service.partial_update(&user("u"), request, None).await
@@ -642,7 +764,7 @@ pub async fn many_users_read_and_written_at_once_each_get_their_own(store: &Test
                 let bio = format!("round {round} of {i}");
                 let body = json!({"bio": bio, "platform_features_emails": round % 2 == 0});
                 let written = service
-                    .partial_update(&user, WriteRequest::json(body), None)
+                    .partial_update(&user, write(&body, JsonMode::Replace), None)
                     .await
                     .unwrap();
                 assert_eq!(
@@ -693,9 +815,7 @@ pub async fn concurrent_guarded_updates_of_one_version_let_one_win(store: &TestS
             let (detail, changed) = patched(&current, json!({"bio": format!("{id} {i}")}));
             let expected = current.version;
             tasks.push(tokio::spawn(async move {
-                let outcome = repository
-                    .update(&detail, &changed, Some(expected), today())
-                    .await;
+                let outcome = repository.update(&detail, &changed, Some(expected)).await;
                 (detail.user_id.clone(), i, outcome)
             }));
         }

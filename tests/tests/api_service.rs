@@ -252,7 +252,7 @@ async fn the_served_schema_is_usable_from_swagger_ui() {
     let app = spawn_app(stores::sqlite().await).await;
     let served: Value = app.get_json("/api/schema/").await;
     let properties = &served["components"]["schemas"]["IAMUserDetail"]["properties"];
-    for name in iam_domain::Field::READ_ONLY {
+    for name in iam_http::drf::READ_ONLY {
         assert_eq!(properties[name]["readOnly"], true, "{name}");
     }
     assert!(properties["bio"].get("readOnly").is_none());

@@ -1,19 +1,16 @@
 //! The repository contract on PostgreSQL: a fresh database per test.
 iam_tests::contract_suite!(iam_tests::stores::postgres);
 
+use iam_http::drf::{parse_patch, ParseOptions, WriteMode};
+
 /// The cached list entries follow catalogue edits made outside the service.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catalogue_edits_reach_the_cached_list_entries() {
     use sqlx::Connection;
     let store = iam_tests::stores::postgres().await;
     let detail = {
-        let options = iam_domain::ParseOptions {
-            today: chrono::Utc::now().date_naive(),
-            strict: false,
-            mode: iam_domain::WriteMode::Create,
-        };
         let body = serde_json::json!({"user_type": "d", "skills": ["Rust"], "technical_interests": ["rust"]});
-        let patch = iam_domain::UserDetailPatch::parse_value(&body, options).unwrap();
+        let patch = parsed(body, WriteMode::Create);
         let id = iam_domain::UserId::parse("u").unwrap();
         iam_domain::UserDetail::create(
             id,
@@ -23,8 +20,7 @@ async fn catalogue_edits_reach_the_cached_list_entries() {
         )
         .unwrap()
     };
-    let today = chrono::Utc::now().date_naive();
-    store.repository.insert(&detail, today).await.unwrap();
+    store.repository.insert(&detail).await.unwrap();
     let mut conn = sqlx::PgConnection::connect(&store.url).await.unwrap();
     sqlx::query(
         "UPDATE developer_skills SET description = 'A systems language' WHERE name_key = 'rust'",
@@ -33,7 +29,7 @@ async fn catalogue_edits_reach_the_cached_list_entries() {
     .await
     .unwrap();
     conn.close().await.unwrap();
-    let profile = store.repository.find(&detail.user_id, today).await.unwrap();
+    let profile = store.repository.find(&detail.user_id).await.unwrap();
     assert_eq!(
         profile.skills[0].description.as_deref(),
         Some("A systems language")
@@ -231,31 +227,30 @@ async fn cached_figures_follow_every_fact_write() {
 }
 
 /// A request body parsed as `mode` does.
-fn parsed(body: serde_json::Value, mode: iam_domain::WriteMode) -> iam_domain::UserDetailPatch {
-    let options = iam_domain::ParseOptions {
+fn parsed(body: serde_json::Value, mode: WriteMode) -> iam_domain::UserDetailPatch {
+    let options = ParseOptions {
         today: chrono::Utc::now().date_naive(),
         strict: false,
         mode,
     };
-    iam_domain::UserDetailPatch::parse_value(&body, options).unwrap()
+    parse_patch(&body, options).unwrap()
 }
 
 /// When a batch of updates fails on one row, each update runs alone: the others land and only
 /// the failing one reports the failure.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_failing_row_fails_only_its_own_update() {
-    use iam_domain::{JsonMode, UserDetail, UserId, Version, WriteMode};
+    use iam_domain::{JsonMode, UserDetail, UserId, Version};
     use iam_ports::RepoUpdateError;
     use sqlx::Connection;
 
     let store = iam_tests::stores::postgres().await;
-    let today = chrono::Utc::now().date_naive();
     let mut currents = Vec::new();
     for i in 0..10 {
         let patch = parsed(serde_json::json!({"user_type": "d"}), WriteMode::Create);
         let id = UserId::parse(format!("u{i}")).unwrap();
         let detail = UserDetail::create(id, Version::new(1), &patch, JsonMode::Replace).unwrap();
-        store.repository.insert(&detail, today).await.unwrap();
+        store.repository.insert(&detail).await.unwrap();
         currents.push(detail);
     }
     // 'slow' holds the update lane while the others queue into one batch; 'refused' fails.
@@ -292,7 +287,7 @@ async fn one_failing_row_fails_only_its_own_update() {
         let repository = store.repository.clone();
         tasks.push(tokio::spawn(async move {
             repository
-                .update(&applied.detail, &applied.changed, None, today)
+                .update(&applied.detail, &applied.changed, None)
                 .await
         }));
         if i == 0 {
@@ -344,11 +339,10 @@ async fn a_duplicate_create_keeps_its_connection() {
         iam_domain::Version::new(1),
         iam_domain::values::UserType::parse("d").unwrap(),
     );
-    let today = chrono::Utc::now().date_naive();
-    store.insert(&detail, today).await.unwrap();
+    store.insert(&detail).await.unwrap();
     assert_eq!((store.pool().size(), store.pool().num_idle()), (1, 1));
     for _ in 0..3 {
-        let again = store.insert(&detail, today).await;
+        let again = store.insert(&detail).await;
         assert!(
             matches!(again, Err(RepoInsertError::AlreadyExists)),
             "{again:?}"
@@ -357,6 +351,6 @@ async fn a_duplicate_create_keeps_its_connection() {
     }
     // The kept connection is sound: its next transaction works.
     store.delete(&detail.user_id, None).await.unwrap();
-    store.insert(&detail, today).await.unwrap();
+    store.insert(&detail).await.unwrap();
     test_store.cleanup().await;
 }

@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use iam_domain::{FieldError, FieldErrors};
 use iam_ports::{Cause, CreateError, DeleteError, GetError, UpdateError};
 use serde_json::{json, Map, Value};
+
+use crate::drf::{FieldError, FieldErrors};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -201,7 +202,7 @@ impl Mapper {
     /// A create's error.
     pub fn create(&self, e: CreateError) -> ApiError {
         match e {
-            CreateError::Invalid(errors) => ApiError::Invalid(errors),
+            CreateError::Invalid(errors) => ApiError::Invalid(FieldErrors::from(&errors)),
             CreateError::AlreadyExists => ApiError::AlreadyExists,
             CreateError::Unavailable(c) => self.unavailable(c),
             CreateError::Unexpected(c) => ApiError::Internal(c),
@@ -212,7 +213,7 @@ impl Mapper {
     pub fn update(&self, e: UpdateError) -> ApiError {
         match e {
             UpdateError::NotFound => ApiError::DetailsNotFound,
-            UpdateError::Invalid(errors) => ApiError::Invalid(errors),
+            UpdateError::Invalid(errors) => ApiError::Invalid(FieldErrors::from(&errors)),
             UpdateError::VersionMismatch => ApiError::PreconditionFailed,
             UpdateError::Unavailable(c) => self.unavailable(c),
             UpdateError::Unexpected(c) => ApiError::Internal(c),

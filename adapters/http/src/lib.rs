@@ -6,6 +6,9 @@
 //!   and docs routes, health, readiness and metrics; every path with or without its trailing slash,
 //!   405 with `Allow` for other methods.
 //! - [`auth`]: the bearer header or cookie, verified; the two 401 bodies.
+//! - [`drf`]: the wire format of writes, as Django REST framework reads and reports it: a JSON
+//!   body becomes a typed patch (generated from the domain's table of fields), the domain's typed
+//!   errors become DRF's messages.
 //! - [`dto`]: the `IAMUserDetail` representation (serde and the OpenAPI schema live here, not in the
 //!   domain).
 //! - [`error`]: the one error type, mapped from port errors to the contract's statuses and bodies;
@@ -16,6 +19,7 @@
 //! - [`rejected`]: the contract's shape for what actix-http rejects before any route.
 
 pub mod auth;
+pub mod drf;
 pub mod dto;
 pub mod error;
 pub mod etag;
@@ -26,7 +30,7 @@ pub mod routes;
 
 use std::sync::Arc;
 
-use iam_ports::{TokenVerifier, UserDetailsService};
+use iam_ports::{Clock, TokenVerifier, UserDetailsService};
 
 pub use observe::Metrics;
 pub use routes::configure;
@@ -67,6 +71,8 @@ pub struct AppState {
     pub service: Arc<dyn UserDetailsService>,
     /// The token verifier.
     pub verifier: Arc<dyn TokenVerifier>,
+    /// The clock that says what "today" is when a body is read (the date-of-birth rule).
+    pub clock: Arc<dyn Clock>,
     /// The HTTP settings.
     pub settings: HttpSettings,
     /// Request metrics and pool gauges.

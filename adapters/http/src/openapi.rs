@@ -2,7 +2,7 @@
 //!
 //! `PatchedIAMUserDetail` is derived from `IAMUserDetail` (same properties, none required), as
 //! DRF's schema generator does, so the two cannot drift apart. The properties the domain keeps
-//! read-only ([`Field::READ_ONLY`]) are marked `readOnly`, so Swagger UI leaves them out of the
+//! read-only ([`crate::drf::READ_ONLY`]) are marked `readOnly`, so Swagger UI leaves them out of the
 //! bodies it sends; each write has an example body that passes validation; each error status has
 //! the schema of the body it really has (`Detail` or `FieldErrors`).
 
@@ -18,8 +18,6 @@ use utoipa::openapi::{
     ResponseBuilder, Schema,
 };
 use utoipa::PartialSchema;
-
-use iam_domain::Field;
 
 use crate::dto::{DeveloperSkill, IamUserDetail, InvestmentInterest, Tag};
 
@@ -379,7 +377,7 @@ fn build() -> OpenApi {
         )
         .build();
     if let Some(RefOr::T(Schema::Object(full))) = components.schemas.get_mut("IAMUserDetail") {
-        for name in Field::READ_ONLY {
+        for name in crate::drf::READ_ONLY {
             if let Some(property) = full.properties.get_mut(name) {
                 mark_read_only(property);
             }

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::authenticate;
+use crate::drf::{parse_patch, FieldErrors, ParseOptions, WriteMode};
 use crate::dto;
 use crate::error::{ApiError, Mapper};
 use crate::etag::{etag, none_match_hits, IfMatch};
@@ -181,6 +182,32 @@ fn strict(headers: &HeaderMap) -> bool {
         .any(|p| p.trim().eq_ignore_ascii_case("handling=strict"))
 }
 
+/// A write's body, read as JSON.
+struct Body {
+    value: Value,
+    json_mode: JsonMode,
+    strict: bool,
+}
+
+impl Body {
+    /// The write this body asks for, read with DRF's rules as of the clock's today.
+    fn request(
+        &self,
+        state: &AppState,
+        mode: WriteMode,
+    ) -> std::result::Result<WriteRequest, FieldErrors> {
+        let options = ParseOptions {
+            today: state.clock.today(),
+            strict: self.strict,
+            mode,
+        };
+        Ok(WriteRequest {
+            patch: parse_patch(&self.value, options)?,
+            json_mode: self.json_mode,
+        })
+    }
+}
+
 /// Reads a write's body: checks the media type, the size limit and the JSON syntax. An empty
 /// body is an empty object, as DRF reads it; a body of only white space is malformed JSON. The
 /// body must arrive by `deadline`, with no silence longer than the client timeout (408 if not).
@@ -189,7 +216,7 @@ async fn read_body(
     mut payload: web::Payload,
     state: &AppState,
     deadline: Instant,
-) -> Result<WriteRequest> {
+) -> Result<Body> {
     let media = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -235,10 +262,10 @@ async fn read_body(
     } else {
         serde_json::from_slice::<Value>(&body).map_err(|e| ApiError::Parse(e.to_string()))?
     };
-    Ok(WriteRequest {
-        body: value,
-        strict: strict(req.headers()),
+    Ok(Body {
+        value,
         json_mode,
+        strict: strict(req.headers()),
     })
 }
 
@@ -269,8 +296,25 @@ async fn write_me(
 ) -> Result<HttpResponse> {
     let deadline = deadline(&state);
     let user = authenticate(&req, &state).await?;
-    let request = read_body(&req, payload, &state, deadline).await?;
+    let body = read_body(&req, payload, &state, deadline).await?;
     let expected = IfMatch::parse(req.headers().get(header::IF_MATCH)).expected();
+    let mode = if full {
+        WriteMode::Replace
+    } else {
+        WriteMode::Partial
+    };
+    let request = match body.request(&state, mode) {
+        Ok(request) => request,
+        Err(errors) => {
+            // As in DRF, a missing row (404) and, here, a stale `If-Match` (412) come first.
+            within(&state, deadline, async {
+                let checked = state.service.check_write(&user, expected).await;
+                checked.map_err(|e| mapper(&state).update(e))
+            })
+            .await?;
+            return Err(ApiError::Invalid(errors));
+        }
+    };
     let profile = within_write(&state, deadline, async {
         let outcome = if full {
             state.service.update(&user, request, expected).await
@@ -321,7 +365,10 @@ async fn create(
 ) -> Result<HttpResponse> {
     let deadline = deadline(&state);
     let user = authenticate(&req, &state).await?;
-    let request = read_body(&req, payload, &state, deadline).await?;
+    let body = read_body(&req, payload, &state, deadline).await?;
+    let request = body
+        .request(&state, WriteMode::Create)
+        .map_err(ApiError::Invalid)?;
     let profile = within_write(&state, deadline, async {
         state
             .service

@@ -18,6 +18,7 @@
 
 pub mod batch;
 mod errors;
+#[cfg(feature = "test-support")]
 mod facts;
 pub mod pool;
 mod read;

@@ -5,8 +5,11 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::{DomainRating, FigureInputs, TopRating, UnlockedTitle};
+use iam_domain::stored::Kind;
 use iam_domain::stored::{Restored, StoredValue};
-use iam_domain::{CatalogueEntry, Field, Figures, UserDetail, UserId, UserProfile, Version};
+use iam_domain::{
+    Catalogue, CatalogueEntry, Field, List, StoredProfile, UserDetail, UserId, Version,
+};
 use iam_ports::{Cause, UnreadableRow};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -15,24 +18,25 @@ use sqlx::Row;
 use crate::batch::{BatchError, Lanes, Turn};
 use crate::pool::Pool;
 
-/// The link and catalogue tables of a list field.
-pub(crate) fn list_tables(field: Field) -> (&'static str, &'static str) {
-    match field {
-        Field::Skills => ("user_skills", "developer_skills"),
-        Field::InvestmentInterests => ("user_investment_interests", "investment_interests"),
-        Field::TechnicalInterests => ("user_technical_interests", "developer_skills"),
-        Field::FocusArea => ("user_focus_areas", "tags"),
-        other => unreachable!("{other} is not a list"),
-    }
+/// The link table of a list and the catalogue table behind it.
+pub(crate) fn list_tables(list: List) -> (&'static str, &'static str) {
+    let link = match list {
+        List::Skills => "user_skills",
+        List::InvestmentInterests => "user_investment_interests",
+        List::TechnicalInterests => "user_technical_interests",
+        List::FocusArea => "user_focus_areas",
+    };
+    (link, catalogue_table(list.catalogue()))
 }
 
-/// The list fields.
-pub(crate) const LISTS: [Field; 4] = [
-    Field::Skills,
-    Field::InvestmentInterests,
-    Field::TechnicalInterests,
-    Field::FocusArea,
-];
+/// The table of a catalogue.
+pub(crate) fn catalogue_table(catalogue: Catalogue) -> &'static str {
+    match catalogue {
+        Catalogue::DeveloperSkills => "developer_skills",
+        Catalogue::InvestmentInterests => "investment_interests",
+        Catalogue::Tags => "tags",
+    }
+}
 
 /// The figure inputs of the user of `d`, as select-list expressions over [`FIGURES_JOIN`]: the
 /// cached figures row and the rank (see the fourth migration).
@@ -112,6 +116,7 @@ pub(crate) static SELECT_PROFILES: LazyLock<String> =
     LazyLock::new(|| profile_select("user_details", "= ANY($1::text[])"));
 
 /// The figure inputs of `$1`, whether or not the user has details.
+#[cfg(feature = "test-support")]
 pub(crate) static SELECT_FIGURES: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {FIGURE_COLUMNS} FROM (SELECT $1::text AS user_id) d {FIGURES_JOIN}")
 });
@@ -158,24 +163,24 @@ fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Decodes a row of [`SELECT_PROFILE`] into a profile with figures as of `today`; a row with
-/// unreadable fields is an [`UnreadableRow`] error.
-pub(crate) fn profile(row: &PgRow, today: NaiveDate) -> Result<UserProfile, Cause> {
+/// Decodes a row of [`SELECT_PROFILE`] into a profile; a row with unreadable fields is an
+/// [`UnreadableRow`] error.
+pub(crate) fn profile(row: &PgRow) -> Result<StoredProfile, Cause> {
     let (restored, entries) = detail(row)?;
     if !restored.unreadable.is_empty() {
         return Err(Box::new(UnreadableRow(restored)));
     }
     let detail = restored.detail;
-    let figures = Figures::compute(&figure_inputs(row)?, today);
+    let facts = figure_inputs(row)?;
     let mut entries = entries.into_iter();
     let mut next = || entries.next().unwrap_or_default();
-    Ok(UserProfile {
+    Ok(StoredProfile {
         detail,
         skills: next(),
         investment_interests: next(),
         technical_interests: next(),
         focus_area: next(),
-        figures,
+        facts,
     })
 }
 
@@ -212,22 +217,20 @@ pub(crate) fn detail(row: &PgRow) -> Result<(Restored, Vec<Vec<CatalogueEntry>>)
         self::entries(cached.focus_area),
     ];
     let restored = UserDetail::restore(user_id, version, |field| -> Result<StoredValue, Cause> {
-        if let Some(i) = LISTS.iter().position(|f| *f == field) {
-            return Ok(StoredValue::Names(
-                entries[i].iter().map(|e| e.name.clone()).collect(),
-            ));
-        }
-        Ok(match field {
-            Field::Dob => StoredValue::Date(row.try_get(field.name())?),
-            Field::Address | Field::CompanyInfo | Field::AdditionalData => StoredValue::Json(
-                row.try_get::<Option<Json<serde_json::Value>>, _>(field.name())?
+        let column = field.name();
+        Ok(match field.kind() {
+            Kind::Text => StoredValue::Text(row.try_get(column)?),
+            Kind::Json => StoredValue::Json(
+                row.try_get::<Option<Json<serde_json::Value>>, _>(column)?
                     .map(|j| j.0),
             ),
-            Field::CommunicationPreferencesPhone
-            | Field::CommunicationPreferencesEmail
-            | Field::PlatformFeaturesEmails
-            | Field::ActivityBasedEmails => StoredValue::Bool(row.try_get(field.name())?),
-            _ => StoredValue::Text(row.try_get(field.name())?),
+            Kind::Bool => StoredValue::Bool(row.try_get(column)?),
+            Kind::Date => StoredValue::Date(row.try_get(column)?),
+            Kind::Names => {
+                let i = List::ALL.iter().position(|l| l.field() == field);
+                let names = i.map(|i| &entries[i]).into_iter().flatten();
+                StoredValue::Names(names.map(|e| e.name.clone()).collect())
+            }
         })
     })?;
     Ok((restored, entries))

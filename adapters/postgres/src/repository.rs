@@ -6,10 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
 use iam_domain::stored::Column;
 use iam_domain::values::{CatalogueName, NameList};
-use iam_domain::{Field, UserDetail, UserId, UserProfile, Version};
+use iam_domain::{Catalogue, Field, List, StoredProfile, UserDetail, UserId, Version};
 use iam_ports::{
     start_write, Cause, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, TimedOut,
     UnreadableRow, UserDetailsRepository,
@@ -90,32 +89,26 @@ async fn catalogue_ids(
     Ok(ids)
 }
 
-/// The catalogues, in the order every writer resolves them.
-const CATALOGUES: [&str; 3] = ["developer_skills", "investment_interests", "tags"];
-
 /// Replaces the user's lists among `fields`: resolves every name first, catalogue by catalogue in
-/// [`CATALOGUES`] order, then rewrites each list's links, then the row's cached list entries.
+/// [`Catalogue::ALL`] order, then rewrites each list's links, then the row's cached list entries.
 async fn replace_lists(
     conn: &mut PgConnection,
     detail: &UserDetail,
     fields: impl Iterator<Item = Field>,
 ) -> Result<(), sqlx::Error> {
-    let lists: Vec<(Field, &NameList)> = fields
-        .filter(|f| f.is_list())
-        .filter_map(|f| match detail.column(f) {
-            Column::Names(names) => Some((f, names)),
-            _ => None,
-        })
+    let lists: Vec<(List, &NameList)> = fields
+        .filter_map(Field::list)
+        .map(|list| (list, detail.names(list)))
         .collect();
     if lists.is_empty() {
         return Ok(());
     }
     let mut ids: HashMap<(&str, String), i64> = HashMap::new();
-    for catalogue in CATALOGUES {
+    for catalogue in Catalogue::ALL {
         let mut names: Vec<&CatalogueName> = Vec::new();
-        for (field, list) in &lists {
-            if list_tables(*field).1 == catalogue {
-                for name in list.names() {
+        for (list, names_of_list) in &lists {
+            if list.catalogue() == catalogue {
+                for name in names_of_list.names() {
                     if !names.iter().any(|n| n.key() == name.key()) {
                         names.push(name);
                     }
@@ -123,14 +116,15 @@ async fn replace_lists(
             }
         }
         if !names.is_empty() {
-            for (key, id) in catalogue_ids(conn, catalogue, &names).await? {
-                ids.insert((catalogue, key), id);
+            let table = read::catalogue_table(catalogue);
+            for (key, id) in catalogue_ids(conn, table, &names).await? {
+                ids.insert((table, key), id);
             }
         }
     }
-    for (field, list) in lists {
-        let (link, catalogue) = list_tables(field);
-        let entry_ids = list
+    for (list, names) in lists {
+        let (link, catalogue) = list_tables(list);
+        let entry_ids = names
             .names()
             .iter()
             .map(|n| ids.get(&(catalogue, n.key().to_owned())).copied())
@@ -241,8 +235,7 @@ impl PgStore {
         detail: &UserDetail,
         changed: &[Field],
         expected: Option<Version>,
-        today: NaiveDate,
-    ) -> Result<UserProfile, RepoUpdateError> {
+    ) -> Result<StoredProfile, RepoUpdateError> {
         let (update, scalars) = update_statement(changed, "RETURNING *");
         let sql = format!("WITH u AS ({update}) {}", *read::SELECT_PROFILE_OF_UPDATED);
         let query = bound(&sql, detail, &scalars, expected);
@@ -253,7 +246,7 @@ impl PgStore {
             .map_err(update_error)?;
         conn.release();
         match row {
-            Some(row) => read::profile(&row, today).map_err(RepoUpdateError::Unexpected),
+            Some(row) => read::profile(&row).map_err(RepoUpdateError::Unexpected),
             None => Err(self.missed(&detail.user_id).await),
         }
     }
@@ -276,8 +269,7 @@ impl PgStore {
         detail: &UserDetail,
         changed: &[Field],
         expected: Option<Version>,
-        today: NaiveDate,
-    ) -> Result<UserProfile, RepoUpdateError> {
+    ) -> Result<StoredProfile, RepoUpdateError> {
         let job = ScalarUpdate {
             detail: Arc::new(detail.clone()),
             scalars: changed.iter().copied().filter(|f| !f.is_list()).collect(),
@@ -285,18 +277,18 @@ impl PgStore {
         };
         match update_batch::update(&self.batching.scalar_updates, &self.pool, job).await {
             Update::Answered(UpdateAnswer::Row(Some(row))) => {
-                read::profile(&row, today).map_err(RepoUpdateError::Unexpected)
+                read::profile(&row).map_err(RepoUpdateError::Unexpected)
             }
             Update::Answered(UpdateAnswer::Row(None)) => Err(self.missed(&detail.user_id).await),
             Update::Answered(UpdateAnswer::Alone) => {
-                self.update_scalars(detail, changed, expected, today).await
+                self.update_scalars(detail, changed, expected).await
             }
             Update::Answered(UpdateAnswer::Failed(error)) => {
                 Err(RepoUpdateError::Unavailable(Box::new(error)))
             }
             Update::Answered(UpdateAnswer::Refused) => Err(TimedOut.into()),
             Update::Alone(single) => {
-                let outcome = self.update_scalars(detail, changed, expected, today).await;
+                let outcome = self.update_scalars(detail, changed, expected).await;
                 drop(single);
                 outcome
             }
@@ -309,8 +301,7 @@ impl PgStore {
         detail: &UserDetail,
         changed: &[Field],
         expected: Option<Version>,
-        today: NaiveDate,
-    ) -> Result<UserProfile, RepoUpdateError> {
+    ) -> Result<StoredProfile, RepoUpdateError> {
         let (sql, scalars) = update_statement(changed, "RETURNING version");
         let query = bound(&sql, detail, &scalars, expected);
         let mut conn = self.pool.acquire().await.map_err(update_error)?;
@@ -334,7 +325,7 @@ impl PgStore {
             .map_err(update_error)?;
         tx.commit().await.map_err(update_error)?;
         conn.release();
-        read::profile(&row, today).map_err(RepoUpdateError::Unexpected)
+        read::profile(&row).map_err(RepoUpdateError::Unexpected)
     }
 }
 
@@ -365,11 +356,11 @@ impl PgStore {
 #[async_trait]
 impl UserDetailsRepository for PgStore {
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
-    async fn find(&self, user: &UserId, today: NaiveDate) -> Result<UserProfile, RepoFindError> {
+    async fn find(&self, user: &UserId) -> Result<StoredProfile, RepoFindError> {
         let row = self
             .batched_row(&self.batching.profile_reads, &read::SELECT_PROFILES, user)
             .await?;
-        read::profile(&row, today).map_err(RepoFindError::Unexpected)
+        read::profile(&row).map_err(RepoFindError::Unexpected)
     }
 
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
@@ -386,11 +377,7 @@ impl UserDetailsRepository for PgStore {
     }
 
     #[tracing::instrument(skip_all, fields(user = %detail.user_id), err(level = "debug"))]
-    async fn insert(
-        &self,
-        detail: &UserDetail,
-        today: NaiveDate,
-    ) -> Result<UserProfile, RepoInsertError> {
+    async fn insert(&self, detail: &UserDetail) -> Result<StoredProfile, RepoInsertError> {
         let error = |e: sqlx::Error| {
             if constraint(&e) == Some("user_details_pkey") {
                 RepoInsertError::AlreadyExists
@@ -424,15 +411,16 @@ impl UserDetailsRepository for PgStore {
             }
             return Err(outcome);
         }
-        let nonempty = read::LISTS
+        let nonempty = List::ALL
             .into_iter()
-            .filter(|f| !matches!(detail.column(*f), Column::Names(n) if n.is_empty()));
+            .filter(|l| !detail.names(*l).is_empty())
+            .map(List::field);
         let row = lists_then_profile(&mut tx, detail, nonempty)
             .await
             .map_err(error)?;
         tx.commit().await.map_err(error)?;
         conn.release();
-        read::profile(&row, today).map_err(RepoInsertError::Unexpected)
+        read::profile(&row).map_err(RepoInsertError::Unexpected)
     }
 
     #[tracing::instrument(skip_all, fields(user = %detail.user_id, ?changed), err(level = "debug"))]
@@ -441,13 +429,11 @@ impl UserDetailsRepository for PgStore {
         detail: &UserDetail,
         changed: &[Field],
         expected: Option<Version>,
-        today: NaiveDate,
-    ) -> Result<UserProfile, RepoUpdateError> {
+    ) -> Result<StoredProfile, RepoUpdateError> {
         if changed.iter().any(|f| f.is_list()) {
-            self.update_with_lists(detail, changed, expected, today)
-                .await
+            self.update_with_lists(detail, changed, expected).await
         } else {
-            self.update_batched(detail, changed, expected, today).await
+            self.update_batched(detail, changed, expected).await
         }
     }
 

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use iam_domain::stored::Column;
+use iam_domain::stored::{self, Column};
 use iam_domain::{Field, UserDetail, Version};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -98,17 +98,17 @@ pub(crate) struct Single<'a>(
 
 /// The batch statement of `scalars`: `$1` user ids, `$2` expected versions, then one array per
 /// field, all in user id order.
-fn statement(scalars: &[Field], kinds: &[Kind]) -> String {
-    let arrays: Vec<String> = kinds
+fn statement(scalars: &[(Field, Kind)]) -> String {
+    let arrays: Vec<String> = scalars
         .iter()
         .enumerate()
-        .map(|(i, kind)| format!("${}::{}[]", i + 3, kind.sql()))
+        .map(|(i, (_, kind))| format!("${}::{}[]", i + 3, kind.sql()))
         .collect();
     let names: Vec<String> = (0..scalars.len()).map(|i| format!("c{i}")).collect();
     let mut sets: Vec<String> = scalars
         .iter()
         .zip(&names)
-        .map(|(f, c)| format!("{} = v.{c}", f.name()))
+        .map(|((f, _), c)| format!("{} = v.{c}", f.name()))
         .collect();
     sets.push("version = d.version + 1".into());
     sets.push("updated_at = now()".into());
@@ -134,16 +134,17 @@ async fn run(
 ) -> Result<HashMap<String, Arc<PgRow>>, sqlx::Error> {
     let mut jobs: Vec<&ScalarUpdate> = jobs.iter().collect();
     jobs.sort_by(|a, b| a.detail.user_id.as_str().cmp(b.detail.user_id.as_str()));
-    let scalars = &jobs[0].scalars;
-    let kinds: Vec<Kind> = scalars
+    // Every job of a batch has the same scalar fields (the lanes' rule).
+    let scalars: Vec<(Field, Kind)> = jobs[0]
+        .scalars
         .iter()
-        .map(|f| Kind::of(jobs[0].detail.column(*f)))
+        .filter_map(|f| Kind::of(*f).map(|kind| (*f, kind)))
         .collect();
-    let sql = statement(scalars, &kinds);
+    let sql = statement(&scalars);
     let users: Vec<&str> = jobs.iter().map(|j| j.detail.user_id.as_str()).collect();
     let expected: Vec<Option<i64>> = jobs.iter().map(|j| j.expected.map(Version::get)).collect();
     let mut query = sqlx::query(&sql).bind(users).bind(expected);
-    for (field, kind) in scalars.iter().zip(&kinds) {
+    for (field, kind) in &scalars {
         let values = jobs.iter().map(|j| j.detail.column(*field));
         query = match kind {
             Kind::Text => query.bind(
@@ -186,7 +187,7 @@ async fn run(
     read::by_user(rows)
 }
 
-/// The kind of a column value, which picks the SQL array type of its batch parameter.
+/// The kind of a scalar column, which picks the SQL array type of its batch parameter.
 #[derive(Clone, Copy)]
 enum Kind {
     Text,
@@ -196,13 +197,14 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(column: Column<'_>) -> Self {
-        match column {
-            Column::Text(_) => Kind::Text,
-            Column::Json(_) => Kind::Json,
-            Column::Bool(_) => Kind::Bool,
-            Column::Date(_) => Kind::Date,
-            Column::Names(_) => unreachable!("lists live in link tables"),
+    /// The kind of a scalar field; `None` for a list, which lives in link tables.
+    fn of(field: Field) -> Option<Self> {
+        match field.kind() {
+            stored::Kind::Text => Some(Kind::Text),
+            stored::Kind::Json => Some(Kind::Json),
+            stored::Kind::Bool => Some(Kind::Bool),
+            stored::Kind::Date => Some(Kind::Date),
+            stored::Kind::Names => None,
         }
     }
 

@@ -9,6 +9,8 @@
 //! wait for the writer. A read of a profile is a few statements on one connection inside one read
 //! transaction, so it sees one state.
 
+#[cfg(feature = "test-support")]
+mod facts;
 mod store;
 
 use std::path::Path;

@@ -1,14 +1,15 @@
-//! The repository and figure-facts ports on SQLite.
+//! The repository port (and, for tests, the figure-facts port) on SQLite.
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::{DomainRating, FigureInputs, TopRating, UnlockedTitle};
-use iam_domain::stored::{Column, Restored, StoredValue};
+use iam_domain::stored::{Column, Kind, Restored, StoredValue};
 use iam_domain::values::NameList;
-use iam_domain::{CatalogueEntry, Field, Figures, UserDetail, UserId, UserProfile, Version};
+use iam_domain::{
+    Catalogue, CatalogueEntry, Field, List, StoredProfile, UserDetail, UserId, Version,
+};
 use iam_ports::{
-    start_write, Cause, FigureFacts, FigureFactsError, RepoDeleteError, RepoFindError,
-    RepoInsertError, RepoUpdateError, UnreadableRow, UserDetailsRepository,
+    start_write, Cause, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError,
+    UnreadableRow, UserDetailsRepository,
 };
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
@@ -19,21 +20,20 @@ use crate::SqliteStore;
 
 type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
 
-const LISTS: [Field; 4] = [
-    Field::Skills,
-    Field::InvestmentInterests,
-    Field::TechnicalInterests,
-    Field::FocusArea,
-];
-
-fn list_tables(field: Field) -> (&'static str, &'static str) {
-    match field {
-        Field::Skills => ("user_skills", "developer_skills"),
-        Field::InvestmentInterests => ("user_investment_interests", "investment_interests"),
-        Field::TechnicalInterests => ("user_technical_interests", "developer_skills"),
-        Field::FocusArea => ("user_focus_areas", "tags"),
-        other => unreachable!("{other} is not a list"),
-    }
+/// The link table of a list and the catalogue table behind it.
+fn list_tables(list: List) -> (&'static str, &'static str) {
+    let link = match list {
+        List::Skills => "user_skills",
+        List::InvestmentInterests => "user_investment_interests",
+        List::TechnicalInterests => "user_technical_interests",
+        List::FocusArea => "user_focus_areas",
+    };
+    let catalogue = match list.catalogue() {
+        Catalogue::DeveloperSkills => "developer_skills",
+        Catalogue::InvestmentInterests => "investment_interests",
+        Catalogue::Tags => "tags",
+    };
+    (link, catalogue)
 }
 
 /// True when the error means the database cannot be used now: I/O, a closed or exhausted pool, or
@@ -54,7 +54,7 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
-fn classify<E>(
+pub(crate) fn classify<E>(
     error: sqlx::Error,
     unavailable: impl FnOnce(Cause) -> E,
     unexpected: impl FnOnce(Cause) -> E,
@@ -85,7 +85,7 @@ fn scalar_fields() -> impl Iterator<Item = Field> {
 }
 
 /// Reads the figure inputs of `user`.
-async fn figure_inputs(
+pub(crate) async fn figure_inputs(
     conn: &mut SqliteConnection,
     user: &str,
 ) -> Result<FigureInputs, sqlx::Error> {
@@ -147,18 +147,26 @@ async fn figure_inputs(
     })
 }
 
-fn stored(row: &SqliteRow, field: Field) -> Result<StoredValue, sqlx::Error> {
-    Ok(match field {
-        Field::Dob => StoredValue::Date(row.try_get(field.name())?),
-        Field::Address | Field::CompanyInfo | Field::AdditionalData => StoredValue::Json(
-            row.try_get::<Option<Json<serde_json::Value>>, _>(field.name())?
+/// The stored value of `field`: its column, or for a list the names of its entries.
+fn stored(
+    row: &SqliteRow,
+    lists: &[Vec<CatalogueEntry>],
+    field: Field,
+) -> Result<StoredValue, sqlx::Error> {
+    let column = field.name();
+    Ok(match field.kind() {
+        Kind::Text => StoredValue::Text(row.try_get(column)?),
+        Kind::Json => StoredValue::Json(
+            row.try_get::<Option<Json<serde_json::Value>>, _>(column)?
                 .map(|j| j.0),
         ),
-        Field::CommunicationPreferencesPhone
-        | Field::CommunicationPreferencesEmail
-        | Field::PlatformFeaturesEmails
-        | Field::ActivityBasedEmails => StoredValue::Bool(row.try_get(field.name())?),
-        _ => StoredValue::Text(row.try_get(field.name())?),
+        Kind::Bool => StoredValue::Bool(row.try_get(column)?),
+        Kind::Date => StoredValue::Date(row.try_get(column)?),
+        Kind::Names => {
+            let i = List::ALL.iter().position(|l| l.field() == field);
+            let entries = i.and_then(|i| lists.get(i)).into_iter().flatten();
+            StoredValue::Names(entries.map(|e| e.name.clone()).collect())
+        }
     })
 }
 
@@ -167,8 +175,7 @@ fn stored(row: &SqliteRow, field: Field) -> Result<StoredValue, sqlx::Error> {
 async fn read_profile(
     conn: &mut SqliteConnection,
     user: &UserId,
-    today: NaiveDate,
-) -> Result<Option<UserProfile>, Cause> {
+) -> Result<Option<StoredProfile>, Cause> {
     let Some((restored, lists)) = read_detail(conn, user).await? else {
         return Ok(None);
     };
@@ -176,16 +183,16 @@ async fn read_profile(
         return Err(Box::new(UnreadableRow(restored)));
     }
     let detail = restored.detail;
-    let figures = Figures::compute(&figure_inputs(conn, user.as_str()).await?, today);
+    let facts = figure_inputs(conn, user.as_str()).await?;
     let mut lists = lists.into_iter();
     let mut next = || lists.next().unwrap_or_default();
-    Ok(Some(UserProfile {
+    Ok(Some(StoredProfile {
         detail,
         skills: next(),
         investment_interests: next(),
         technical_interests: next(),
         focus_area: next(),
-        figures,
+        facts,
     }))
 }
 
@@ -203,8 +210,8 @@ async fn read_detail(
         return Ok(None);
     };
     let mut lists: Vec<Vec<CatalogueEntry>> = Vec::with_capacity(4);
-    for field in LISTS {
-        let (link, catalogue) = list_tables(field);
+    for list in List::ALL {
+        let (link, catalogue) = list_tables(list);
         let sql = format!(
             "SELECT c.id, c.name, c.description FROM {link} l JOIN {catalogue} c ON c.id = l.entry_id \
              WHERE l.user_id = ?1 ORDER BY l.position"
@@ -225,16 +232,7 @@ async fn read_detail(
         lists.push(entries);
     }
     let version = Version::new(row.try_get("version")?);
-    let restored = UserDetail::restore(
-        user.clone(),
-        version,
-        |field| -> Result<StoredValue, Cause> {
-            Ok(match LISTS.iter().position(|f| *f == field) {
-                Some(i) => StoredValue::Names(lists[i].iter().map(|e| e.name.clone()).collect()),
-                None => stored(&row, field)?,
-            })
-        },
-    )?;
+    let restored = UserDetail::restore(user.clone(), version, |field| stored(&row, &lists, field))?;
     Ok(Some((restored, lists)))
 }
 
@@ -243,10 +241,10 @@ async fn read_detail(
 async fn replace_list(
     conn: &mut SqliteConnection,
     user: &UserId,
-    field: Field,
+    list: List,
     names: &NameList,
 ) -> Result<(), sqlx::Error> {
-    let (link, catalogue) = list_tables(field);
+    let (link, catalogue) = list_tables(list);
     sqlx::query(&format!("DELETE FROM {link} WHERE user_id = ?1"))
         .bind(user.as_str())
         .execute(&mut *conn)
@@ -287,10 +285,10 @@ async fn exists(conn: &mut SqliteConnection, user: &UserId) -> Result<bool, sqlx
 #[async_trait]
 impl UserDetailsRepository for SqliteStore {
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
-    async fn find(&self, user: &UserId, today: NaiveDate) -> Result<UserProfile, RepoFindError> {
+    async fn find(&self, user: &UserId) -> Result<StoredProfile, RepoFindError> {
         let error = |e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected);
         let mut tx = self.readers.begin().await.map_err(error)?;
-        let profile = read_profile(&mut tx, user, today)
+        let profile = read_profile(&mut tx, user)
             .await
             .map_err(RepoFindError::Unexpected)?
             .ok_or(RepoFindError::NotFound)?;
@@ -314,11 +312,7 @@ impl UserDetailsRepository for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(user = %detail.user_id), err(level = "debug"))]
-    async fn insert(
-        &self,
-        detail: &UserDetail,
-        today: NaiveDate,
-    ) -> Result<UserProfile, RepoInsertError> {
+    async fn insert(&self, detail: &UserDetail) -> Result<StoredProfile, RepoInsertError> {
         let error = |e: sqlx::Error| {
             if is_unique_violation(&e) {
                 RepoInsertError::AlreadyExists
@@ -343,14 +337,12 @@ impl UserDetailsRepository for SqliteStore {
         start_write()?;
         let mut tx = conn.begin().await.map_err(error)?;
         query.execute(&mut *tx).await.map_err(error)?;
-        for field in LISTS {
-            if let Column::Names(list) = detail.column(field) {
-                replace_list(&mut tx, &detail.user_id, field, list)
-                    .await
-                    .map_err(error)?;
-            }
+        for list in List::ALL {
+            replace_list(&mut tx, &detail.user_id, list, detail.names(list))
+                .await
+                .map_err(error)?;
         }
-        let profile = read_profile(&mut tx, &detail.user_id, today)
+        let profile = read_profile(&mut tx, &detail.user_id)
             .await
             .map_err(RepoInsertError::Unexpected)?
             .ok_or_else(|| RepoInsertError::Unexpected("inserted row vanished".into()))?;
@@ -364,8 +356,7 @@ impl UserDetailsRepository for SqliteStore {
         detail: &UserDetail,
         changed: &[Field],
         expected: Option<Version>,
-        today: NaiveDate,
-    ) -> Result<UserProfile, RepoUpdateError> {
+    ) -> Result<StoredProfile, RepoUpdateError> {
         let error = |e| classify(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected);
         let scalars: Vec<Field> = changed.iter().copied().filter(|f| !f.is_list()).collect();
         let mut sets: Vec<String> = scalars
@@ -401,14 +392,12 @@ impl UserDetailsRepository for SqliteStore {
                 RepoUpdateError::NotFound
             });
         }
-        for field in changed.iter().copied().filter(|f| f.is_list()) {
-            if let Column::Names(list) = detail.column(field) {
-                replace_list(&mut tx, &detail.user_id, field, list)
-                    .await
-                    .map_err(error)?;
-            }
+        for list in changed.iter().copied().filter_map(Field::list) {
+            replace_list(&mut tx, &detail.user_id, list, detail.names(list))
+                .await
+                .map_err(error)?;
         }
-        let profile = read_profile(&mut tx, &detail.user_id, today)
+        let profile = read_profile(&mut tx, &detail.user_id)
             .await
             .map_err(RepoUpdateError::Unexpected)?
             .ok_or(RepoUpdateError::NotFound)?;
@@ -446,92 +435,5 @@ impl UserDetailsRepository for SqliteStore {
     async fn ping(&self) -> Result<(), Cause> {
         sqlx::query("SELECT 1").execute(&self.readers).await?;
         Ok(())
-    }
-}
-
-fn facts_error(e: sqlx::Error) -> FigureFactsError {
-    classify(
-        e,
-        FigureFactsError::Unavailable,
-        FigureFactsError::Unexpected,
-    )
-}
-
-impl SqliteStore {
-    async fn record(
-        &self,
-        sql: &str,
-        user: &str,
-        value: impl FnOnce(SqliteQuery<'_>) -> SqliteQuery<'_>,
-    ) -> Result<(), FigureFactsError> {
-        value(sqlx::query(sql).bind(user.to_owned()))
-            .execute(&self.writer)
-            .await
-            .map_err(facts_error)?;
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl FigureFacts for SqliteStore {
-    async fn follow(&self, follower: &UserId, followee: &UserId) -> Result<(), FigureFactsError> {
-        let followee = followee.as_str().to_owned();
-        self.record(
-            "INSERT INTO follows (follower_id, followee_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            follower.as_str(),
-            |q| q.bind(followee),
-        )
-        .await
-    }
-
-    async fn rate(&self, user: &UserId, domain: &str, rating: f64) -> Result<(), FigureFactsError> {
-        let domain = domain.to_owned();
-        self.record(
-            "INSERT INTO domain_ratings (user_id, domain, rating) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (user_id, domain) DO UPDATE SET rating = excluded.rating",
-            user.as_str(),
-            |q| q.bind(domain).bind(rating),
-        )
-        .await
-    }
-
-    async fn record_activity(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
-        self.record(
-            "INSERT INTO activity_days (user_id, day) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            user.as_str(),
-            |q| q.bind(day),
-        )
-        .await
-    }
-
-    async fn record_freeze(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
-        self.record(
-            "INSERT INTO streak_freeze_days (user_id, day) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            user.as_str(),
-            |q| q.bind(day),
-        )
-        .await
-    }
-
-    async fn unlock_title(
-        &self,
-        user: &UserId,
-        title: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), FigureFactsError> {
-        let title = title.to_owned();
-        self.record(
-            "INSERT INTO unlocked_titles (user_id, title, unlocked_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-            user.as_str(),
-            |q| q.bind(title).bind(at),
-        )
-        .await
-    }
-
-    async fn inputs(&self, user: &UserId) -> Result<FigureInputs, FigureFactsError> {
-        let mut conn = self.readers.acquire().await.map_err(facts_error)?;
-        figure_inputs(&mut conn, user.as_str())
-            .await
-            .map_err(facts_error)
     }
 }

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::{Days, Utc};
 use clap::Parser;
-use iam_domain::{JsonMode, ParseOptions, UserDetail, UserDetailPatch, UserId, Version, WriteMode};
+use iam_domain::{JsonMode, UserDetail, UserId, Version};
+use iam_http::drf::{parse_patch, ParseOptions, WriteMode};
 use iam_ports::{FigureFacts, UserDetailsRepository};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -111,12 +112,12 @@ async fn seed_user(
         strict: false,
         mode: WriteMode::Create,
     };
-    let patch = UserDetailPatch::parse_value(&body, options).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let patch = parse_patch(&body, options).map_err(|e| anyhow::anyhow!("{e}"))?;
     let version = Version::initial(Utc::now().timestamp_micros());
     let detail = UserDetail::create(id.clone(), version, &patch, JsonMode::Replace)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     repository
-        .insert(&detail, today)
+        .insert(&detail)
         .await
         .with_context(|| format!("inserting user {n}"))?;
     let err = |e: iam_ports::FigureFactsError| {

@@ -14,18 +14,18 @@ use actix_web::dev::AppConfig;
 use actix_web::middleware::{from_fn, Condition};
 use actix_web::App;
 use anyhow::Context as _;
-use iam_domain::UserId;
+use iam_domain::values::{Bio, CatalogueName, NameList, UserType};
+use iam_domain::{Patch, UserDetailPatch, UserId};
 use iam_http::rejected::Shaped;
 use iam_http::{AppState, HttpSettings, Metrics};
 use iam_jwt::{ClaimRules, JwksCache, JwksSettings, JwtVerifier, StaticKey};
 use iam_ports::{
-    CreateError, FigureFacts, Service, SystemClock, TokenVerifier, UserDetailsRepository,
+    Clock, CreateError, Service, SystemClock, TokenVerifier, UserDetailsRepository,
     UserDetailsService, WriteRequest,
 };
 use iam_postgres::{PgStore, PoolSettings};
 use iam_sqlite::SqliteStore;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
 
 use crate::config::Settings;
 use crate::devmode;
@@ -89,14 +89,6 @@ impl Store {
 
     /// The repository port.
     pub fn repository(&self) -> Arc<dyn UserDetailsRepository> {
-        match self {
-            Store::Postgres(s) => Arc::new(s.clone()),
-            Store::Sqlite(s) => Arc::new(s.clone()),
-        }
-    }
-
-    /// The figure-facts port.
-    pub fn facts(&self) -> Arc<dyn FigureFacts> {
         match self {
             Store::Postgres(s) => Arc::new(s.clone()),
             Store::Sqlite(s) => Arc::new(s.clone()),
@@ -262,8 +254,9 @@ impl Application {
             store.migrate().await?;
         }
         let verification = verification(settings, Purpose::Serve)?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let service: Arc<dyn UserDetailsService> =
-            Arc::new(Service::new(store.repository(), Arc::new(SystemClock)));
+            Arc::new(Service::new(store.repository(), clock.clone()));
         let demo_token = if verification.development {
             Some(prepare_demo(&*service, verification.secret.as_ref()).await?)
         } else {
@@ -274,6 +267,7 @@ impl Application {
         let state = AppState {
             service,
             verifier: verification.verifier,
+            clock,
             settings: HttpSettings {
                 auth_cookie: settings.auth_cookie.clone(),
                 body_limit: settings.body_limit,
@@ -391,13 +385,18 @@ async fn prepare_demo(
     secret: Option<&SecretString>,
 ) -> anyhow::Result<String> {
     let user = UserId::parse(devmode::DEMO_USER).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let body = json!({
-        "user_type": "developer",
-        "bio": "I am the demo user of the development mode.",
-        "skills": ["Rust", "PostgreSQL"],
-        "focus_area": ["AI"],
-    });
-    match service.create(&user, WriteRequest::json(body)).await {
+    let names = |names: &[&str]| -> anyhow::Result<NameList> {
+        let names: Result<Vec<_>, _> = names.iter().map(|n| CatalogueName::parse(n)).collect();
+        NameList::new(names?).map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    let patch = UserDetailPatch {
+        user_type: Some(UserType::parse("developer")?),
+        bio: Patch::Value(Bio::parse("I am the demo user of the development mode.")?),
+        skills: Some(names(&["Rust", "PostgreSQL"])?),
+        focus_area: Patch::Value(names(&["AI"])?),
+        ..UserDetailPatch::default()
+    };
+    match service.create(&user, WriteRequest::replacing(patch)).await {
         Ok(_) | Err(CreateError::AlreadyExists) => {}
         Err(e) => return Err(anyhow::anyhow!("creating the demo user's details: {e}")),
     }

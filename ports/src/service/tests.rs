@@ -3,8 +3,9 @@
 use super::*;
 use crate::outbound::{MockClock, MockUserDetailsRepository};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use iam_domain::values::UserType;
-use iam_domain::{Field, FieldError, Figures};
+use iam_domain::figures::FigureInputs;
+use iam_domain::values::{Bio, JsonDocument, LinkUrl, UserType, ValueError};
+use iam_domain::{Field, InvalidFields};
 use mockall::predicate::{always, eq};
 use serde_json::json;
 
@@ -30,8 +31,8 @@ fn user() -> UserId {
     UserId::parse("42").unwrap()
 }
 
-fn profile(version: i64) -> UserProfile {
-    UserProfile {
+fn profile(version: i64) -> StoredProfile {
+    StoredProfile {
         detail: UserDetail::new(
             user(),
             Version::new(version),
@@ -41,8 +42,35 @@ fn profile(version: i64) -> UserProfile {
         investment_interests: vec![],
         technical_interests: vec![],
         focus_area: vec![],
-        figures: Figures::default(),
+        facts: FigureInputs::default(),
     }
+}
+
+/// A write of the patch `edit` makes, replacing documents.
+fn write(edit: impl FnOnce(&mut UserDetailPatch)) -> WriteRequest {
+    let mut patch = UserDetailPatch::default();
+    edit(&mut patch);
+    WriteRequest::replacing(patch)
+}
+
+/// A write of the patch `edit` makes, merging documents.
+fn merging(edit: impl FnOnce(&mut UserDetailPatch)) -> WriteRequest {
+    WriteRequest {
+        json_mode: JsonMode::MergePatch,
+        ..write(edit)
+    }
+}
+
+fn bio(text: &str) -> Patch<Bio> {
+    Patch::Value(Bio::parse(text).unwrap())
+}
+
+fn user_type(text: &str) -> Option<UserType> {
+    Some(UserType::parse(text).unwrap())
+}
+
+fn doc(value: serde_json::Value) -> JsonDocument {
+    JsonDocument::new(value).unwrap()
 }
 
 fn service(repo: MockUserDetailsRepository) -> Service {
@@ -57,10 +85,25 @@ fn unavailable() -> Cause {
 async fn get_returns_the_stored_profile() {
     let mut repo = MockUserDetailsRepository::new();
     repo.expect_find()
-        .with(eq(user()), eq(today()))
-        .returning(|_, _| Ok(profile(3)));
+        .with(eq(user()))
+        .returning(|_| Ok(profile(3)));
     let got = service(repo).get(&user()).await.unwrap();
     assert_eq!(got.detail.version, Version::new(3));
+}
+
+#[tokio::test]
+async fn the_figures_are_computed_from_the_facts_as_of_the_clocks_today() {
+    let mut repo = MockUserDetailsRepository::new();
+    repo.expect_find().returning(|_| {
+        let mut stored = profile(3);
+        let yesterday = today().pred_opt().unwrap();
+        stored.facts.activity_days = vec![yesterday.pred_opt().unwrap(), yesterday];
+        stored.facts.followers = 2;
+        Ok(stored)
+    });
+    let got = service(repo).get(&user()).await.unwrap();
+    // Two days up to yesterday: today is still open, so the streak stands.
+    assert_eq!((got.figures.streak, got.figures.followers_count), (2, 2));
 }
 
 #[tokio::test]
@@ -81,40 +124,38 @@ async fn get_maps_every_repository_error() {
     ];
     for (make, check) in cases {
         let mut repo = MockUserDetailsRepository::new();
-        repo.expect_find().returning(move |_, _| Err(make()));
+        repo.expect_find().returning(move |_| Err(make()));
         let err = service(repo).get(&user()).await.unwrap_err();
         assert!(check(&err), "{err:?}");
     }
 }
 
 #[tokio::test]
-async fn create_validates_before_touching_storage() {
+async fn create_without_a_user_type_touches_no_storage() {
     let repo = MockUserDetailsRepository::new(); // no expectation: any call fails the test
     let err = service(repo)
-        .create(
-            &user(),
-            WriteRequest::json(json!({"bio": "x", "dob": "2999-01-01"})),
-        )
+        .create(&user(), write(|p| p.bio = bio("x")))
         .await
         .unwrap_err();
     let CreateError::Invalid(errors) = err else {
         panic!("{err:?}")
     };
-    assert!(errors.get("user_type").is_some());
-    assert!(errors.get("dob").is_some());
+    assert_eq!(
+        errors,
+        InvalidFields::one(Field::UserType, ValueError::Required)
+    );
 }
 
 #[tokio::test]
 async fn create_stores_the_details_with_a_clock_version() {
     let mut repo = MockUserDetailsRepository::new();
     repo.expect_insert()
-        .withf(|d, day| {
+        .withf(|d| {
             d.user_type.as_str() == "investor"
                 && d.bio.as_ref().map(|b| b.as_str()) == Some("hi")
                 && d.version == Version::initial(now().timestamp_micros())
-                && *day == today()
         })
-        .returning(|d, _| {
+        .returning(|d| {
             let mut p = profile(1);
             p.detail = d.clone();
             Ok(p)
@@ -122,7 +163,10 @@ async fn create_stores_the_details_with_a_clock_version() {
     let created = service(repo)
         .create(
             &user(),
-            WriteRequest::json(json!({"user_type": "investor", "bio": "hi"})),
+            write(|p| {
+                p.user_type = user_type("investor");
+                p.bio = bio("hi");
+            }),
         )
         .await
         .unwrap();
@@ -147,9 +191,9 @@ async fn create_maps_every_repository_error() {
     ];
     for (make, check) in cases {
         let mut repo = MockUserDetailsRepository::new();
-        repo.expect_insert().returning(move |_, _| Err(make()));
+        repo.expect_insert().returning(move |_| Err(make()));
         let err = service(repo)
-            .create(&user(), WriteRequest::json(json!({"user_type": "dev"})))
+            .create(&user(), write(|p| p.user_type = user_type("dev")))
             .await
             .unwrap_err();
         assert!(check(&err), "{err:?}");
@@ -162,20 +206,24 @@ async fn a_patch_writes_only_the_fields_that_changed() {
     repo.expect_find_detail()
         .returning(|_| Ok(profile(5).detail));
     repo.expect_update()
-        .withf(|d, changed, expected, _| {
+        .withf(|d, changed, expected| {
             changed == [Field::Bio]
                 && d.bio.as_ref().unwrap().as_str() == "new"
                 && expected.is_none()
         })
         .times(1)
-        .returning(|d, _, _, _| {
+        .returning(|d, _, _| {
             let mut p = profile(6);
             p.detail = d.clone();
             Ok(p)
         });
-    let body = json!({"bio": "new", "user_type": "developer", "country": ""});
+    let request = write(|p| {
+        p.bio = bio("new");
+        p.user_type = user_type("developer");
+        p.country = Some(iam_domain::values::Country::default());
+    });
     let updated = service(repo)
-        .partial_update(&user(), WriteRequest::json(body), None)
+        .partial_update(&user(), request, None)
         .await
         .unwrap();
     assert_eq!(updated.detail.bio.unwrap().as_str(), "new");
@@ -188,11 +236,11 @@ async fn a_patch_that_changes_nothing_writes_nothing() {
         .times(1)
         .returning(|_| Ok(profile(5).detail));
     // Nothing to write: the whole profile is read to answer.
-    repo.expect_find().times(1).returning(|_, _| Ok(profile(5)));
+    repo.expect_find().times(1).returning(|_| Ok(profile(5)));
     let got = service(repo)
         .partial_update(
             &user(),
-            WriteRequest::json(json!({"user_type": "developer"})),
+            write(|p| p.user_type = user_type("developer")),
             None,
         )
         .await
@@ -206,7 +254,7 @@ fn unreadable_row() -> RepoFindError {
         detail: profile(5).detail,
         unreadable: vec![iam_domain::stored::RestoreError {
             field: Field::GithubUrl,
-            error: iam_domain::values::ValueError("not a url".into()),
+            cause: iam_domain::stored::Unreadable::Invalid(ValueError::Url),
         }],
     })))
 }
@@ -217,15 +265,15 @@ async fn a_put_replaces_unreadable_fields_even_those_it_does_not_send() {
     repo.expect_find_detail()
         .returning(|_| Err(unreadable_row()));
     repo.expect_update()
-        .withf(|d, changed, _, _| changed == [Field::GithubUrl] && d.github_url.is_none())
+        .withf(|d, changed, _| changed == [Field::GithubUrl] && d.github_url.is_none())
         .times(1)
-        .returning(|d, _, _, _| {
+        .returning(|d, _, _| {
             let mut p = profile(6);
             p.detail = d.clone();
             Ok(p)
         });
     // The PUT changes nothing readable: the unreadable field is still written (unset).
-    let put = WriteRequest::json(json!({"user_type": "developer"}));
+    let put = write(|p| p.user_type = user_type("developer"));
     service(repo).update(&user(), put, None).await.unwrap();
 }
 
@@ -235,18 +283,18 @@ async fn a_patch_replaces_unreadable_fields_only_when_it_sends_them() {
     repo.expect_find_detail()
         .returning(|_| Err(unreadable_row()));
     repo.expect_update()
-        .withf(|d, changed, _, _| {
+        .withf(|d, changed, _| {
             changed == [Field::GithubUrl]
                 && d.github_url.as_ref().unwrap().as_str() == "https://github.com/x"
         })
         .times(1)
-        .returning(|d, _, _, _| {
+        .returning(|d, _, _| {
             let mut p = profile(6);
             p.detail = d.clone();
             Ok(p)
         });
     let service = service(repo);
-    let elsewhere = WriteRequest::json(json!({"bio": "new"}));
+    let elsewhere = write(|p| p.bio = bio("new"));
     let refused = service.partial_update(&user(), elsewhere, None).await;
     match refused {
         Err(UpdateError::Unexpected(cause)) => {
@@ -258,40 +306,51 @@ async fn a_patch_replaces_unreadable_fields_only_when_it_sends_them() {
         }
         other => panic!("{other:?}"),
     }
-    let sends = WriteRequest::json(json!({"github_url": "https://github.com/x"}));
+    let sends = write(|p| {
+        p.github_url = Patch::Value(LinkUrl::parse("https://github.com/x").unwrap());
+    });
     service.partial_update(&user(), sends, None).await.unwrap();
 }
 
 #[tokio::test]
-async fn not_found_comes_before_validation() {
+async fn check_write_reports_what_a_write_would_meet_first() {
     let mut repo = MockUserDetailsRepository::new();
+    let mut answers = vec![
+        Err(RepoFindError::NotFound),
+        Ok(profile(5).detail),
+        Ok(profile(5).detail),
+        Err(unreadable_row()),
+        Err(RepoFindError::Unavailable(unavailable())),
+    ]
+    .into_iter();
     repo.expect_find_detail()
-        .returning(|_| Err(RepoFindError::NotFound));
-    let err = service(repo)
-        .update(&user(), WriteRequest::json(json!({"bio": 3})), None)
+        .times(5)
+        .returning(move |_| answers.next().unwrap());
+    let service = service(repo);
+    let me = user();
+    assert!(matches!(
+        service.check_write(&me, None).await,
+        Err(UpdateError::NotFound)
+    ));
+    assert!(matches!(
+        service.check_write(&me, Some(Version::new(4))).await,
+        Err(UpdateError::VersionMismatch)
+    ));
+    assert!(service
+        .check_write(&me, Some(Version::new(5)))
         .await
-        .unwrap_err();
-    assert!(matches!(err, UpdateError::NotFound), "{err:?}");
-}
-
-#[tokio::test]
-async fn put_requires_user_type() {
-    let mut repo = MockUserDetailsRepository::new();
-    repo.expect_find_detail()
-        .returning(|_| Ok(profile(5).detail));
-    let err = service(repo)
-        .update(&user(), WriteRequest::json(json!({"bio": "x"})), None)
-        .await
-        .unwrap_err();
-    let UpdateError::Invalid(errors) = err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(
-        errors.get("user_type"),
-        Some(&FieldError::Messages(
-            vec!["This field is required.".into()]
-        ))
+        .is_ok());
+    assert!(
+        service
+            .check_write(&me, Some(Version::new(5)))
+            .await
+            .is_ok(),
+        "a write may replace unreadable fields"
     );
+    assert!(matches!(
+        service.check_write(&me, None).await,
+        Err(UpdateError::Unavailable(_))
+    ));
 }
 
 #[tokio::test]
@@ -300,11 +359,7 @@ async fn a_stale_if_match_is_refused_before_writing() {
     repo.expect_find_detail()
         .returning(|_| Ok(profile(5).detail));
     let err = service(repo)
-        .partial_update(
-            &user(),
-            WriteRequest::json(json!({"bio": "x"})),
-            Some(Version::new(4)),
-        )
+        .partial_update(&user(), write(|p| p.bio = bio("x")), Some(Version::new(4)))
         .await
         .unwrap_err();
     assert!(matches!(err, UpdateError::VersionMismatch));
@@ -317,15 +372,11 @@ async fn if_match_guards_the_write_and_a_lost_race_is_not_retried() {
         .times(1)
         .returning(|_| Ok(profile(5).detail));
     repo.expect_update()
-        .with(always(), always(), eq(Some(Version::new(5))), always())
+        .with(always(), always(), eq(Some(Version::new(5))))
         .times(1)
-        .returning(|_, _, _, _| Err(RepoUpdateError::VersionMismatch));
+        .returning(|_, _, _| Err(RepoUpdateError::VersionMismatch));
     let err = service(repo)
-        .partial_update(
-            &user(),
-            WriteRequest::json(json!({"bio": "x"})),
-            Some(Version::new(5)),
-        )
+        .partial_update(&user(), write(|p| p.bio = bio("x")), Some(Version::new(5)))
         .await
         .unwrap_err();
     assert!(matches!(err, UpdateError::VersionMismatch));
@@ -341,24 +392,20 @@ async fn a_merge_patch_is_guarded_by_the_version_read_and_retried_on_conflict() 
     });
     let mut seq = mockall::Sequence::new();
     repo.expect_update()
-        .with(always(), always(), eq(Some(Version::new(5))), always())
+        .with(always(), always(), eq(Some(Version::new(5))))
         .times(1)
         .in_sequence(&mut seq)
-        .returning(|_, _, _, _| Err(RepoUpdateError::VersionMismatch));
+        .returning(|_, _, _| Err(RepoUpdateError::VersionMismatch));
     repo.expect_update()
-        .with(always(), always(), eq(Some(Version::new(6))), always())
+        .with(always(), always(), eq(Some(Version::new(6))))
         .times(1)
         .in_sequence(&mut seq)
-        .returning(|d, _, _, _| {
+        .returning(|d, _, _| {
             let mut p = profile(7);
             p.detail = d.clone();
             Ok(p)
         });
-    let request = WriteRequest {
-        body: json!({"address": {"city": "Lahore"}}),
-        strict: false,
-        json_mode: JsonMode::MergePatch,
-    };
+    let request = merging(|p| p.address = Patch::Value(doc(json!({"city": "Lahore"}))));
     let updated = service(repo)
         .partial_update(&user(), request, None)
         .await
@@ -376,12 +423,8 @@ async fn endless_conflicts_give_up_as_unavailable() {
         .returning(|_| Ok(profile(5).detail));
     repo.expect_update()
         .times(MAX_ATTEMPTS as usize)
-        .returning(|_, _, _, _| Err(RepoUpdateError::VersionMismatch));
-    let request = WriteRequest {
-        body: json!({"company_info": {"a": 1}}),
-        strict: false,
-        json_mode: JsonMode::MergePatch,
-    };
+        .returning(|_, _, _| Err(RepoUpdateError::VersionMismatch));
+    let request = merging(|p| p.company_info = Patch::Value(doc(json!({"a": 1}))));
     let err = service(repo)
         .partial_update(&user(), request, None)
         .await
@@ -409,10 +452,9 @@ async fn update_maps_every_repository_error() {
         let mut repo = MockUserDetailsRepository::new();
         repo.expect_find_detail()
             .returning(|_| Ok(profile(5).detail));
-        repo.expect_update()
-            .returning(move |_, _, _, _| Err(make()));
+        repo.expect_update().returning(move |_, _, _| Err(make()));
         let err = service(repo)
-            .partial_update(&user(), WriteRequest::json(json!({"bio": "b"})), None)
+            .partial_update(&user(), write(|p| p.bio = bio("b")), None)
             .await
             .unwrap_err();
         assert!(check(&err), "{err:?}");
@@ -431,7 +473,7 @@ async fn update_maps_every_repository_error() {
         repo.expect_find_detail()
             .returning(move |_| Err(make("down".into())));
         let err = service(repo)
-            .partial_update(&user(), WriteRequest::json(json!({"bio": "b"})), None)
+            .partial_update(&user(), write(|p| p.bio = bio("b")), None)
             .await
             .unwrap_err();
         assert!(check(&err), "{err:?}");
@@ -443,15 +485,11 @@ async fn a_merged_document_over_the_limit_is_invalid() {
     let mut repo = MockUserDetailsRepository::new();
     repo.expect_find_detail().returning(|_| {
         let mut d = profile(5).detail;
-        d.additional_data =
-            Some(iam_domain::values::JsonDocument::new(json!({"a": "x".repeat(9000)})).unwrap());
+        d.additional_data = Some(doc(json!({"a": "x".repeat(9000)})));
         Ok(d)
     });
-    let request = WriteRequest {
-        body: json!({"additional_data": {"b": "y".repeat(9000)}}),
-        strict: false,
-        json_mode: JsonMode::MergePatch,
-    };
+    let request =
+        merging(|p| p.additional_data = Patch::Value(doc(json!({"b": "y".repeat(9000)}))));
     let err = service(repo)
         .partial_update(&user(), request, None)
         .await

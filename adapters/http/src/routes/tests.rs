@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use actix_web::middleware::from_fn;
 use actix_web::{test, App};
-use iam_domain::values::UserType;
-use iam_domain::{FieldErrors, Figures, JsonMode, UserDetail, UserId, UserProfile, Version};
+use iam_domain::values::{UserType, ValueError};
+use iam_domain::{
+    Field, Figures, InvalidFields, JsonMode, UserDetail, UserId, UserProfile, Version,
+};
 use iam_ports::{
     CreateError, DeleteError, GetError, MockTokenVerifier, MockUserDetailsService, TokenRejection,
     UpdateError,
@@ -57,6 +59,7 @@ async fn call(
     let state = AppState {
         service: Arc::new(service),
         verifier: Arc::new(verifier()),
+        clock: Arc::new(iam_ports::SystemClock),
         settings: HttpSettings::default(),
         metrics: Arc::new(Metrics::new()),
     };
@@ -160,7 +163,7 @@ async fn token_rejections_are_401_except_unavailable_keys() {
 async fn create_errors_map_to_400_409_503_500() {
     let cases: [(fn() -> CreateError, u16); 4] = [
         (
-            || CreateError::Invalid(FieldErrors::single("user_type", "This field is required.")),
+            || CreateError::Invalid(InvalidFields::one(Field::UserType, ValueError::Required)),
             400,
         ),
         (|| CreateError::AlreadyExists, 409),
@@ -173,7 +176,7 @@ async fn create_errors_map_to_400_409_503_500() {
         let req = test::TestRequest::post()
             .uri(CREATE)
             .insert_header(("Authorization", "Bearer good"))
-            .set_json(json!({"bio": "x"}));
+            .set_json(json!({"user_type": "developer"}));
         assert_eq!(call(s, req).await.0, expected);
     }
     let mut s = MockUserDetailsService::new();
@@ -189,14 +192,17 @@ async fn create_errors_map_to_400_409_503_500() {
 
 #[actix_web::test]
 async fn update_errors_map_to_404_400_412_503_500() {
-    let mut items = FieldErrors::new();
-    items.add_item("skills", 0, "Not a valid string.");
+    let too_large = ValueError::DocumentTooLarge { max_bytes: 16384 };
     let cases: Vec<(MakeError, u16, Option<Value>)> = vec![
         (Box::new(|| UpdateError::NotFound), 404, None),
         (
-            Box::new(move || UpdateError::Invalid(items.clone())),
+            Box::new(move || {
+                UpdateError::Invalid(InvalidFields::one(Field::AdditionalData, too_large))
+            }),
             400,
-            Some(json!({"skills": {"0": ["Not a valid string."]}})),
+            Some(
+                json!({"additional_data": ["Ensure this JSON document is no larger than 16384 bytes."]}),
+            ),
         ),
         (Box::new(|| UpdateError::VersionMismatch), 412, None),
         (
@@ -223,6 +229,45 @@ async fn update_errors_map_to_404_400_412_503_500() {
 }
 
 #[actix_web::test]
+async fn an_invalid_body_reports_a_missing_row_or_a_stale_version_first() {
+    let cases: Vec<(MakeError, u16)> = vec![
+        (Box::new(|| UpdateError::NotFound), 404),
+        (Box::new(|| UpdateError::VersionMismatch), 412),
+        (Box::new(|| UpdateError::Unavailable("down".into())), 503),
+    ];
+    for (make, expected) in cases {
+        let mut s = MockUserDetailsService::new();
+        s.expect_check_write()
+            .times(1)
+            .returning(move |_, _| Err(make()));
+        let (status, _, _) = call(s, patch(json!({"bio": 3}))).await;
+        assert_eq!(status, expected);
+    }
+    let mut s = MockUserDetailsService::new();
+    s.expect_check_write()
+        .with(eq(user()), eq(Some(Version::new(9))))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let req = test::TestRequest::put()
+        .uri(ME)
+        .insert_header(("Authorization", "Bearer good"))
+        .insert_header(("If-Match", "\"9-00000000000000ab\""))
+        .set_json(json!({"bio": 3}));
+    let (status, _, body) = call(s, req).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({"bio": ["Not a valid string."], "user_type": ["This field is required."]})
+    );
+    // A valid body goes to the write alone.
+    let mut s = MockUserDetailsService::new();
+    s.expect_partial_update()
+        .times(1)
+        .returning(|_, _, _| Ok(profile()));
+    assert_eq!(call(s, patch(json!({"bio": "x"}))).await.0, 200);
+}
+
+#[actix_web::test]
 async fn delete_errors_map_to_404_412_503_500() {
     let cases: [(fn() -> DeleteError, u16); 4] = [
         (|| DeleteError::NotFound, 404),
@@ -241,13 +286,13 @@ async fn delete_errors_map_to_404_412_503_500() {
 }
 
 #[actix_web::test]
-async fn writes_hand_the_use_case_the_body_mode_strictness_and_if_match() {
+async fn writes_hand_the_use_case_the_patch_mode_and_if_match() {
     let mut s = MockUserDetailsService::new();
     s.expect_partial_update()
         .withf(|u, request, expected| {
             *u == user()
-                && request.body == json!({"bio": "x"})
-                && request.strict
+                && request.patch.sent_fields() == [Field::Bio]
+                && request.patch.bio.value().map(|b| b.as_str()) == Some("x")
                 && request.json_mode == JsonMode::MergePatch
                 && *expected == Some(Version::new(9))
         })
@@ -262,10 +307,26 @@ async fn writes_hand_the_use_case_the_body_mode_strictness_and_if_match() {
         .set_payload(r#"{"bio": "x"}"#);
     assert_eq!(call(s, req).await.0, 200);
 
+    // Strict: a read-only key is refused before any use case.
+    let mut s = MockUserDetailsService::new();
+    s.expect_check_write().returning(|_, _| Ok(()));
+    let req = test::TestRequest::patch()
+        .uri(ME)
+        .insert_header(("Authorization", "Bearer good"))
+        .insert_header(("Prefer", "handling=strict"))
+        .set_json(json!({"bio": "x", "streak": "3"}));
+    let (status, _, body) = call(s, req).await;
+    assert_eq!(
+        (status, body),
+        (400, json!({"streak": ["This field is read-only."]}))
+    );
+
     let mut s = MockUserDetailsService::new();
     s.expect_update()
         .withf(|_, request, expected| {
-            !request.strict && request.json_mode == JsonMode::Replace && expected.is_none()
+            request.patch.sent_fields() == [Field::UserType]
+                && request.json_mode == JsonMode::Replace
+                && expected.is_none()
         })
         .times(1)
         .returning(|_, _, _| Ok(profile()));
@@ -300,6 +361,7 @@ mod timeouts {
         AppState {
             service: Arc::new(MockUserDetailsService::new()),
             verifier: Arc::new(verifier()),
+            clock: Arc::new(iam_ports::SystemClock),
             settings: HttpSettings::default(),
             metrics: Arc::new(Metrics::new()),
         }
