@@ -39,12 +39,12 @@ pub(crate) fn catalogue_table(catalogue: Catalogue) -> &'static str {
 }
 
 /// The figure inputs of the user of `d`, as select-list expressions over [`FIGURES_JOIN`]: the
-/// cached figures row and the rank (see the fourth migration).
+/// cached figures row and the rank (see parts 3b and 3c of the schema).
 const FIGURE_COLUMNS: &str = "coalesce(f.followers, 0) AS followers, \
      coalesce(f.following, 0) AS following, \
      f.top_domain, f.top_rating, \
      coalesce(b.above, 0) + (SELECT count(*) FROM domain_ratings o WHERE o.domain = f.top_domain \
-                AND floor(o.rating / 10) = floor(f.top_rating / 10) \
+                AND rank_bucket(o.rating) = rank_bucket(f.top_rating) \
                 AND o.rating > f.top_rating) AS top_higher, \
      coalesce(f.activity_days, '{}') AS activity_days, \
      coalesce(f.freeze_days, '{}') AS freeze_days, \
@@ -56,7 +56,7 @@ const FIGURE_COLUMNS: &str = "coalesce(f.followers, 0) AS followers, \
 /// [`FIGURE_COLUMNS`] adds the higher ratings inside the user's own bucket.
 const FIGURES_JOIN: &str = "LEFT JOIN user_figures f ON f.user_id = d.user_id \
      LEFT JOIN domain_rating_buckets b \
-       ON b.domain = f.top_domain AND b.bucket = floor(f.top_rating / 10)";
+       ON b.domain = f.top_domain AND b.bucket = rank_bucket(f.top_rating)";
 
 /// `SELECT` of a whole profile from `source` (the table, or a CTE returning its rows) for the
 /// users matching `filter` (on `d.user_id`): the row (with its cached list entries), the figure
