@@ -23,6 +23,9 @@ status=0
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
   summary=$(grep -E '^ +Summary' "$log" | tail -n 1 | sed 's/^ *//')
+  # nextest runs no doctests: the domain crate's examples are tests too.
+  cargo test --workspace --doc 2>&1 | tee "$log" || status=$?
+  summary="$summary; doctests: $(grep -E '^test result' "$log" | awk '{s += $4} END {print s + 0}') passed"
 else
   cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
   summary="cargo test: $(grep -c '^test result: ok' "$log") binaries passed"

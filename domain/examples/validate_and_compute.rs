@@ -35,16 +35,28 @@ fn read(change: &Value, today: NaiveDate) -> Result<UserDetailPatch, Vec<(Field,
         }
     };
     if let Some(bio) = text(Field::Bio) {
-        check(Field::Bio, Bio::parse(bio).map(|b| patch.bio = Patch::Value(b)));
+        check(
+            Field::Bio,
+            Bio::parse(bio).map(|b| patch.bio = Patch::Value(b)),
+        );
     }
     if let Some(country) = text(Field::Country) {
-        check(Field::Country, Country::parse(country).map(|c| patch.country = Some(c)));
+        check(
+            Field::Country,
+            Country::parse(country).map(|c| patch.country = Some(c)),
+        );
     }
     if let Some(url) = text(Field::GithubUrl) {
-        check(Field::GithubUrl, LinkUrl::parse(url).map(|u| patch.github_url = Patch::Value(u)));
+        check(
+            Field::GithubUrl,
+            LinkUrl::parse(url).map(|u| patch.github_url = Patch::Value(u)),
+        );
     }
     if let Some(dob) = text(Field::Dob) {
-        check(Field::Dob, DateOfBirth::parse(dob, today).map(|d| patch.dob = Patch::Value(d)));
+        check(
+            Field::Dob,
+            DateOfBirth::parse(dob, today).map(|d| patch.dob = Patch::Value(d)),
+        );
     }
     if let Some(skills) = change.get(Field::Skills.name()).and_then(Value::as_array) {
         let names: Result<Vec<CatalogueName>, ValueError> = skills
@@ -53,7 +65,9 @@ fn read(change: &Value, today: NaiveDate) -> Result<UserDetailPatch, Vec<(Field,
             .collect();
         check(
             Field::Skills,
-            names.and_then(NameList::new).map(|n| patch.skills = Some(n)),
+            names
+                .and_then(NameList::new)
+                .map(|n| patch.skills = Some(n)),
         );
     }
     if errors.is_empty() {
@@ -93,7 +107,13 @@ fn main() {
         .apply(&patch, JsonMode::Replace)
         .expect("no JSON document to outgrow");
     println!("changed: {:?}", applied.changed);
-    let skills: Vec<&str> = applied.detail.skills.names().iter().map(CatalogueName::as_str).collect();
+    let skills: Vec<&str> = applied
+        .detail
+        .skills
+        .names()
+        .iter()
+        .map(CatalogueName::as_str)
+        .collect();
     println!("skills (duplicates collapse, first spelling kept): {skills:?}");
 
     let day = |back: u64| today - chrono::Days::new(back);
@@ -111,7 +131,10 @@ fn main() {
         freeze_days: vec![day(3)],
         titles: vec![UnlockedTitle {
             title: "Explorer".into(),
-            unlocked_at: Utc.with_ymd_and_hms(2026, 10, 1, 9, 0, 0).single().expect("a time"),
+            unlocked_at: Utc
+                .with_ymd_and_hms(2026, 10, 1, 9, 0, 0)
+                .single()
+                .expect("a time"),
         }],
     };
     let figures = Figures::compute(&facts, today);

@@ -1,7 +1,8 @@
 //! The representation: `IAMUserDetail` as the seed's OpenAPI defines it, built from a
 //! [`UserProfile`]. Field order follows the seed. The borrowed form avoids copying the profile.
 
-use iam_domain::{CatalogueEntry, UserProfile};
+use iam_domain::values::{FileUrl, JsonDocument, LinkUrl};
+use iam_domain::{CatalogueEntry, UserDetail, UserProfile};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -130,33 +131,65 @@ fn clamp(n: u64) -> i64 {
 
 impl<'a> From<&'a UserProfile> for IamUserDetail<'a> {
     fn from(p: &'a UserProfile) -> Self {
-        let d = &p.detail;
+        // Destructured whole, so that a field added to the domain's table does not compile
+        // here until the representation shows it.
+        let UserDetail {
+            user_id: _,
+            version: _,
+            profile_picture,
+            bio,
+            address,
+            country,
+            phone,
+            dob,
+            user_type,
+            linkedin_url,
+            github_url,
+            twitter_url,
+            facebook_url,
+            website_url,
+            portfolio_url,
+            skills: _,
+            investment_interests: _,
+            technical_interests: _,
+            focus_area: _,
+            resume,
+            communication_preferences_phone,
+            communication_preferences_email,
+            platform_features_emails,
+            activity_based_emails,
+            company_info,
+            additional_data,
+        } = &p.detail;
         let f = &p.figures;
-        let text = |v: Option<&'a str>| v;
+        let link = |v: &'a Option<LinkUrl>| v.as_ref().map(LinkUrl::as_str);
+        let file = |v: &'a Option<FileUrl>| v.as_ref().map(FileUrl::as_str);
+        let document = |v: &'a Option<JsonDocument>| v.as_ref().map(JsonDocument::value);
         IamUserDetail {
-            profile_picture: text(d.profile_picture.as_ref().map(|u| u.as_str())),
-            bio: d.bio.as_ref().map(|b| b.as_str()),
-            address: d.address.as_ref().map(|j| j.value()),
-            country: d.country.as_str(),
-            phone: d.phone.as_ref().map(|p| p.as_str()),
-            dob: d.dob.map(|dob| dob.to_string()),
-            user_type: d.user_type.as_str(),
-            linkedin_url: d.linkedin_url.as_ref().map(|u| u.as_str()),
-            github_url: d.github_url.as_ref().map(|u| u.as_str()),
-            twitter_url: d.twitter_url.as_ref().map(|u| u.as_str()),
-            facebook_url: d.facebook_url.as_ref().map(|u| u.as_str()),
-            website_url: d.website_url.as_ref().map(|u| u.as_str()),
-            portfolio_url: d.portfolio_url.as_ref().map(|u| u.as_str()),
+            profile_picture: file(profile_picture),
+            bio: bio.as_ref().map(|b| b.as_str()),
+            address: document(address),
+            country: country.as_str(),
+            phone: phone.as_ref().map(|p| p.as_str()),
+            dob: dob.map(|dob| dob.to_string()),
+            user_type: user_type.as_str(),
+            linkedin_url: link(linkedin_url),
+            github_url: link(github_url),
+            twitter_url: link(twitter_url),
+            facebook_url: link(facebook_url),
+            website_url: link(website_url),
+            portfolio_url: link(portfolio_url),
+            // The lists show the catalogue's spelling, from the entries.
             skills: names(&p.skills),
             investment_interests: names(&p.investment_interests),
             technical_interests: names(&p.technical_interests),
             focus_area: names(&p.focus_area),
-            resume: d.resume.as_ref().map(|u| u.as_str()),
-            communication_preferences_phone: d.communication_preferences_phone,
-            communication_preferences_email: d.communication_preferences_email,
-            platform_features_emails: d.platform_features_emails,
-            activity_based_emails: d.activity_based_emails,
-            company_info: d.company_info.as_ref().map(|j| j.value()),
+            resume: file(resume),
+            communication_preferences_phone: *communication_preferences_phone,
+            communication_preferences_email: *communication_preferences_email,
+            platform_features_emails: *platform_features_emails,
+            activity_based_emails: *activity_based_emails,
+            company_info: document(company_info),
             skills_data: skills(&p.skills),
             investment_interests_data: p
                 .investment_interests
@@ -169,7 +202,7 @@ impl<'a> From<&'a UserProfile> for IamUserDetail<'a> {
                 .collect(),
             technical_interests_data: skills(&p.technical_interests),
             focus_area_data: p.focus_area.iter().map(|e| Tag { name: &e.name }).collect(),
-            additional_data: d.additional_data.as_ref().map(|j| j.value()),
+            additional_data: document(additional_data),
             top_domain_elo: f.top_domain_elo,
             top_domain_rank: clamp(f.top_domain_rank),
             streak: f.streak.to_string(),
