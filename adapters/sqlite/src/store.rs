@@ -1,7 +1,7 @@
 //! The repository port (and, for tests, the figure-facts port) on SQLite.
 
 use async_trait::async_trait;
-use iam_domain::figures::{DomainRating, FigureInputs, TopRating, UnlockedTitle};
+use iam_domain::figures::{top_domain, DomainRating, FigureInputs, TopRating, UnlockedTitle};
 use iam_domain::stored::{Column, Kind, Restored, StoredValue};
 use iam_domain::values::NameList;
 use iam_domain::{
@@ -96,24 +96,36 @@ pub(crate) async fn figure_inputs(
     .bind(user)
     .fetch_one(&mut *conn)
     .await?;
-    let top = sqlx::query(
-        "SELECT r.domain, r.rating, \
-           (SELECT count(*) FROM domain_ratings o WHERE o.domain = r.domain AND o.rating > r.rating) AS higher \
-         FROM domain_ratings r WHERE r.user_id = ?1 ORDER BY r.rating DESC, r.domain LIMIT 1",
-    )
-    .bind(user)
-    .fetch_optional(&mut *conn)
-    .await?
-    .map(|row| -> Result<TopRating, sqlx::Error> {
-        Ok(TopRating {
-            rating: DomainRating {
-                domain: row.try_get("domain")?,
-                rating: row.try_get("rating")?,
-            },
-            rated_higher: u64::try_from(row.try_get::<i64, _>("higher")?).unwrap_or(0),
-        })
-    })
-    .transpose()?;
+    // The user's ratings, and the domain's rule picks the top one; then the ratings above it.
+    let ratings: Vec<DomainRating> =
+        sqlx::query("SELECT domain, rating FROM domain_ratings WHERE user_id = ?1")
+            .bind(user)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|row| -> Result<DomainRating, sqlx::Error> {
+                Ok(DomainRating {
+                    domain: row.try_get("domain")?,
+                    rating: row.try_get("rating")?,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+    let top = match top_domain(&ratings) {
+        Some(top) => {
+            let higher: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM domain_ratings WHERE domain = ?1 AND rating > ?2",
+            )
+            .bind(&top.domain)
+            .bind(top.rating)
+            .fetch_one(&mut *conn)
+            .await?;
+            Some(TopRating {
+                rating: top.clone(),
+                rated_higher: u64::try_from(higher).unwrap_or(0),
+            })
+        }
+        None => None,
+    };
     let activity_days = sqlx::query_scalar("SELECT day FROM activity_days WHERE user_id = ?1")
         .bind(user)
         .fetch_all(&mut *conn)
