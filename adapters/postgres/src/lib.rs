@@ -1,11 +1,12 @@
 //! # iam-postgres: the production store
 //!
-//! [`PgStore`] implements the [`UserDetailsRepository`](iam_ports::UserDetailsRepository) and
-//! [`FigureFacts`](iam_ports::FigureFacts) ports on PostgreSQL with sqlx. The schema lives in
-//! `migrations/` (embedded as [`MIGRATOR`]) and is described in `docs/storage.md`.
+//! [`PgStore`] implements the [`UserDetailsRepository`](iam_ports::UserDetailsRepository) port
+//! (and, with the `test-support` feature, `FigureFacts`) on PostgreSQL with sqlx. The schema lives
+//! in `migrations/` (one file, embedded as [`MIGRATOR`]) and is described in `docs/storage.md`.
 //!
-//! - Reading one user's whole representation (details, the four lists with their catalogue
-//!   entries, and every figure input) is one statement, so one round trip ([`mod@read`]).
+//! - Reading one user's whole stored profile (details, the four lists with their catalogue
+//!   entries, and the facts the figures are computed from) is one statement, so one round trip
+//!   ([`mod@read`]). The store computes no figure: the use case does, with the domain's rules.
 //! - Writing sends only the changed columns; a write that touches no list is one statement
 //!   (`UPDATE … RETURNING` feeding the same read), one with lists is one transaction
 //!   (`repository.rs`, which implements the port: its reads and its writes).

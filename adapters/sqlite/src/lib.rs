@@ -1,6 +1,7 @@
 //! # iam-sqlite: the embedded default store
 //!
-//! [`SqliteStore`] implements the same ports as the PostgreSQL store on a local SQLite file,
+//! [`SqliteStore`] implements the same port as the PostgreSQL store (and, with the `test-support`
+//! feature, `FigureFacts`) on a local SQLite file,
 //! created and migrated on first start, so the service runs on a machine with no database server.
 //! Same semantics, proved by the same contract suite (`tests/`).
 //!
