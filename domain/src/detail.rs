@@ -211,8 +211,8 @@ macro_rules! declare {
                 }
             }
 
-            /// Details from stored values (indexed by field); see
-            /// [`UserDetail::restore`](crate::stored).
+            /// Details from stored values (indexed by field), each unreadable one replaced by a
+            /// new row's value and named in `unreadable`; see [`UserDetail::restore`].
             pub(crate) fn decoded(
                 user_id: UserId,
                 version: Version,

@@ -258,6 +258,7 @@ mod tests {
             applied.detail.version, d.version,
             "the version is the caller's"
         );
+        assert!(!applied.is_unchanged());
     }
 
     #[test]

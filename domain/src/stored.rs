@@ -465,6 +465,29 @@ mod tests {
     }
 
     #[test]
+    fn causes_say_what_is_wrong() {
+        assert_eq!(
+            Unreadable::Decode("bad bytes".into()).to_string(),
+            "bad bytes"
+        );
+        assert_eq!(
+            Unreadable::WrongKind {
+                expected: Kind::Date
+            }
+            .to_string(),
+            "not a Date value"
+        );
+        let invalid = RestoreError {
+            field: Field::Bio,
+            cause: Unreadable::Invalid(ValueError::Nul),
+        };
+        assert_eq!(
+            invalid.to_string(),
+            "stored field bio is invalid: holds a NUL character"
+        );
+    }
+
+    #[test]
     fn a_row_whose_user_type_cannot_be_read_is_an_error() {
         let detail = UserDetail::new(
             UserId::parse("u").unwrap(),

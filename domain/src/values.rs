@@ -784,6 +784,8 @@ mod tests {
         );
         for bad in [
             "2020-1-01",
+            "2020-01-1",
+            "2020-001-1",
             "2020/01/01",
             "2020-02-30",
             "20200101",
@@ -837,6 +839,8 @@ mod tests {
         assert_eq!(depth(&json!(1)), 0);
         assert_eq!(depth(&json!([])), 1);
         assert_eq!(depth(&json!({"a": [1]})), 2);
+        assert_eq!(depth(&json!({"a": {"b": {}}})), 3);
+        assert_eq!(depth(&json!([[[]], 1])), 3);
     }
 
     #[test]
@@ -853,7 +857,26 @@ mod tests {
         let over = json!({"a": "x".repeat(16 * 1024 - 7)});
         assert!(JsonDocument::new(over).is_err());
         assert!(JsonDocument::new(json!({"k\u{0}": 1})).is_err());
-        assert!(JsonDocument::new(Value::Null).is_err());
+        assert_eq!(
+            JsonDocument::new(json!({"k": ["a\u{0}"]})),
+            Err(ValueError::Nul)
+        );
+        assert_eq!(JsonDocument::new(json!("a\u{0}")), Err(ValueError::Nul));
+        assert_eq!(JsonDocument::new(Value::Null), Err(ValueError::Null));
+        let kept = json!({"k": ["a", 1, null]});
+        assert_eq!(JsonDocument::new(kept.clone()).unwrap().into_value(), kept);
+    }
+
+    #[test]
+    fn plain_forms_fit_the_limit_exactly() {
+        // A zero's plain form is "0." and its scale's zeros: the limit counts all of them.
+        assert_eq!(plain_decimal("0.000", 5).as_deref(), Some("0.000"));
+        assert_eq!(plain_decimal("0.000", 4), None);
+        assert_eq!(plain_decimal("0.0", 3).as_deref(), Some("0.0"));
+        assert_eq!(plain_decimal("0.0", 2), None);
+        // A twelve-digit exponent still has a short form when the mantissa is zero.
+        assert_eq!(plain_decimal("0e100000000000", 100).as_deref(), Some("0"));
+        assert_eq!(plain_decimal("0e1000000000000", 100), None);
     }
 
     /// What PostgreSQL 15 printed for `SELECT '[…]'::jsonb` with each input.
@@ -968,5 +991,38 @@ mod tests {
     fn versions_start_from_the_clock_and_grow() {
         assert_eq!(Version::initial(0).get(), 1);
         assert_eq!(Version::initial(10).next().get(), 11);
+        assert_eq!(Version::new(i64::MAX).next().get(), i64::MAX);
+        assert_eq!(Version::new(42).to_string(), "42");
+    }
+
+    #[test]
+    fn values_show_their_text() {
+        let url = LinkUrl::parse(" https://example.com/a ").unwrap();
+        assert_eq!(url.as_str(), "https://example.com/a");
+        assert_eq!(AsRef::<str>::as_ref(&url), "https://example.com/a");
+        assert_eq!(url.to_string(), "https://example.com/a");
+        let bio = Bio::parse("b").unwrap();
+        assert_eq!(
+            (AsRef::<str>::as_ref(&bio), bio.to_string()),
+            ("b", "b".into())
+        );
+        let hash = |n: &str| {
+            use std::hash::{BuildHasher, BuildHasherDefault};
+            let name = CatalogueName::parse(n).unwrap();
+            BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+                .hash_one(&name)
+        };
+        assert_eq!(hash("Rust"), hash("rust"), "the hash follows the key");
+        assert_ne!(hash("Rust"), hash("Go"));
+        let name = CatalogueName::parse(" Rust ").unwrap();
+        assert_eq!(
+            (name.as_str(), name.key(), name.to_string()),
+            ("Rust", "rust", "Rust".into())
+        );
+        let dob = DateOfBirth::restore(day(1990, 1, 2)).unwrap();
+        assert_eq!(
+            (dob.to_string(), dob.date()),
+            ("1990-01-02".into(), day(1990, 1, 2))
+        );
     }
 }
