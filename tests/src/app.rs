@@ -25,7 +25,8 @@ pub struct TestApp {
     handle: actix_web::dev::ServerHandle,
 }
 
-/// A second server on the store of a [`TestApp`]: shares nothing with it but the database.
+/// A server started apart from a [`TestApp`] (a second one on its store, or one on a database of
+/// the test's own): shares nothing with others but the database.
 pub struct OtherServer {
     /// `http://127.0.0.1:PORT`.
     pub address: String,
@@ -57,6 +58,15 @@ async fn start_server(url: &str, extra: &[(&str, &str)]) -> (String, actix_web::
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     (address, handle)
+}
+
+/// Starts a server on the (migrated) database at `url` with the test secret and `extra` settings.
+///
+/// # Panics
+/// When the server cannot start.
+pub async fn serve_url(url: &str, extra: &[(&str, &str)]) -> OtherServer {
+    let (address, handle) = start_server(url, extra).await;
+    OtherServer { address, handle }
 }
 
 /// Starts a server on `store` with the test secret, then applies `extra` environment settings.
