@@ -7,94 +7,33 @@
 //!   when the signal comes is still read and answered, the process exits 0 within the grace
 //!   period, and every write answered 200 is there after a restart.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use iam_domain::UserId;
-use secrecy::SecretString;
+use common::{call, Server};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_iam-server");
 const USERS: usize = 4;
 const ROUNDS: usize = 4;
 
-/// A running server, killed when dropped (a failing assertion leaves no process behind).
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the server on `db` and waits for its banner.
+/// Starts the server on the SQLite file in `dir`.
 fn serve(dir: &std::path::Path, secret: &str) -> Server {
     serve_with(dir, secret, &[])
 }
 
 fn serve_with(dir: &std::path::Path, secret: &str, env: &[(&str, &str)]) -> Server {
-    let mut child = Command::new(BIN)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env(
-            "IAM_DATABASE_URL",
-            format!("sqlite://{}/iam.db", dir.display()),
-        )
-        .env("IAM_JWT_SECRET", secret)
-        .env("IAM_BIND", "127.0.0.1:0")
-        .env("IAM_LOG", "warn")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(rest) = line.strip_prefix("iam-user-details listening on http://") {
-            let address = rest.split_whitespace().next().unwrap().to_owned();
-            return Server { child, address };
-        }
-    }
-    panic!("the server printed no address");
+    let url = format!("sqlite://{}/iam.db", dir.display());
+    common::serve(dir, &url, secret, env)
 }
 
-/// One request on its own connection: the status and the JSON body (`Null` when none), or `None`
-/// when the connection failed (the server is gone).
-fn call(address: &str, token: &str, method: &str, body: Option<&Value>) -> Option<(u16, Value)> {
-    let mut stream = TcpStream::connect(address).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let path = if method == "POST" {
-        "/api/v1/iam/iamuserdetails/"
-    } else {
-        "/api/v1/iam/iamuserdetails/me/"
-    };
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let status = answer.get(9..12)?.parse().ok()?;
-    let json = answer
-        .split_once("\r\n\r\n")
-        .and_then(|(_, b)| serde_json::from_str(b).ok())
-        .unwrap_or(Value::Null);
-    Some((status, json))
+fn setup(prefix: &str) -> (std::path::PathBuf, String, Vec<String>) {
+    common::setup(prefix, USERS)
 }
 
 /// The PATCH of write `n` of user `u`: bio and skills from the same request.
@@ -134,21 +73,6 @@ fn integrity_check(dir: &std::path::Path) -> String {
         conn.close().await.unwrap();
         result
     })
-}
-
-/// A fresh folder, a secret and a token per user.
-fn setup(prefix: &str) -> (std::path::PathBuf, String, Vec<String>) {
-    let dir = std::env::temp_dir().join(format!("iam-{prefix}-{}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let secret = format!("fault-test-secret-{:032x}", rand::random::<u128>());
-    let tokens = (0..USERS)
-        .map(|u| {
-            let user = UserId::parse(format!("fault-{u}")).unwrap();
-            let key = SecretString::from(secret.clone());
-            iam_jwt::issue_hs256(&key, &user, Duration::from_secs(3600), None, None).unwrap()
-        })
-        .collect();
-    (dir, secret, tokens)
 }
 
 /// Creates every user's details with write 0.
