@@ -30,7 +30,9 @@ impl Drop for Server {
 }
 
 /// Starts `iam-server` in `dir` on the database at `url` with the HS256 `secret` and `env`, and
-/// waits for its banner.
+/// waits for its banner. The child is waited for by [`Server`]'s drop, or here when it prints no
+/// banner.
+#[allow(clippy::zombie_processes)] // the lint does not see the wait in `Server::drop`
 pub fn serve(dir: &Path, url: &str, secret: &str, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(BIN)
         .current_dir(dir)
@@ -52,6 +54,8 @@ pub fn serve(dir: &Path, url: &str, secret: &str, env: &[(&str, &str)]) -> Serve
             return Server { child, address };
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server printed no address");
 }
 
