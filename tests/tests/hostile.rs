@@ -19,6 +19,11 @@ iam_tests::both_stores!(
     wrong_types_in_every_seed_property_are_400_naming_it,
 );
 
+/// A change to a token's header.
+type HeaderEdit = fn(&mut Header);
+/// A change to a token's claims.
+type ClaimsEdit = Box<dyn Fn(&mut Map<String, Value>)>;
+
 const VICTIM: &str = "victim";
 const ATTACKER: &str = "attacker";
 
@@ -101,7 +106,7 @@ async fn token_attacks_are_401_and_change_nothing(app: &TestApp) {
         "another secret",
         signed(&hs256, &victim(), b"not the secret"),
     ));
-    let edits: [(&str, fn(&mut Header)); 5] = [
+    let edits: [(&str, HeaderEdit); 5] = [
         ("jku", |h: &mut Header| {
             h.jku = Some("http://127.0.0.1:9/jwks.json".into())
         }),
@@ -149,7 +154,7 @@ async fn token_attacks_are_401_and_change_nothing(app: &TestApp) {
         ),
     ));
     // Odd claims, signed with the real secret.
-    let odd: Vec<(&str, Box<dyn Fn(&mut Map<String, Value>)>)> = vec![
+    let odd: Vec<(&str, ClaimsEdit)> = vec![
         (
             "user id object",
             Box::new(|c| {
