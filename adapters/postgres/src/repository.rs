@@ -459,6 +459,12 @@ impl UserDetailsRepository for PgStore {
             conn.release();
             return Ok(());
         }
+        if expected.is_none() {
+            // Nothing to delete when the statement ran. A row seen now was created after it (a
+            // concurrent create): that is not a version the caller could have named.
+            conn.release();
+            return Err(RepoDeleteError::NotFound);
+        }
         let missed = missed(&mut conn, user).await.map_err(error)?;
         conn.release();
         match missed {

@@ -437,7 +437,7 @@ impl UserDetailsRepository for SqliteStore {
         .rows_affected();
         if deleted == 1 {
             Ok(())
-        } else if exists(&mut conn, user).await.map_err(error)? {
+        } else if expected.is_some() && exists(&mut conn, user).await.map_err(error)? {
             Err(RepoDeleteError::VersionMismatch)
         } else {
             Err(RepoDeleteError::NotFound)
