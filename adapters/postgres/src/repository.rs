@@ -210,8 +210,17 @@ fn bound<'q>(
     query
 }
 
-/// Why an update touched no row: the row is gone, or at another version.
-async fn missed(conn: &mut PgConnection, user: &UserId) -> Result<RepoUpdateError, sqlx::Error> {
+/// Why a write guarded by `expected` touched no row: the row is gone, or at another version.
+/// Without an expected version the row was gone when the statement ran, whatever a concurrent
+/// create has made since (it is no version the caller named), so nothing is read.
+async fn missed(
+    conn: &mut PgConnection,
+    user: &UserId,
+    expected: Option<Version>,
+) -> Result<RepoUpdateError, sqlx::Error> {
+    if expected.is_none() {
+        return Ok(RepoUpdateError::NotFound);
+    }
     let exists = sqlx::query("SELECT 1 FROM user_details WHERE user_id = $1")
         .bind(user.as_str())
         .fetch_optional(&mut *conn)
@@ -247,15 +256,15 @@ impl PgStore {
         conn.release();
         match row {
             Some(row) => read::profile(&row).map_err(RepoUpdateError::Unexpected),
-            None => Err(self.missed(&detail.user_id).await),
+            None => Err(self.missed(&detail.user_id, expected).await),
         }
     }
 
     /// Why a guarded update of `user` touched no row (read on the error path only).
-    async fn missed(&self, user: &UserId) -> RepoUpdateError {
+    async fn missed(&self, user: &UserId, expected: Option<Version>) -> RepoUpdateError {
         let outcome = async {
             let mut conn = self.pool.acquire().await?;
-            let why = missed(&mut conn, user).await?;
+            let why = missed(&mut conn, user, expected).await?;
             conn.release();
             Ok(why)
         };
@@ -279,7 +288,9 @@ impl PgStore {
             Update::Answered(UpdateAnswer::Row(Some(row))) => {
                 read::profile(&row).map_err(RepoUpdateError::Unexpected)
             }
-            Update::Answered(UpdateAnswer::Row(None)) => Err(self.missed(&detail.user_id).await),
+            Update::Answered(UpdateAnswer::Row(None)) => {
+                Err(self.missed(&detail.user_id, expected).await)
+            }
             Update::Answered(UpdateAnswer::Alone) => {
                 self.update_scalars(detail, changed, expected).await
             }
@@ -313,7 +324,7 @@ impl PgStore {
             .map_err(update_error)?
             .is_none()
         {
-            let error = missed(&mut tx, &detail.user_id)
+            let error = missed(&mut tx, &detail.user_id, expected)
                 .await
                 .map_err(update_error)?;
             tx.rollback().await.map_err(update_error)?;
@@ -459,13 +470,7 @@ impl UserDetailsRepository for PgStore {
             conn.release();
             return Ok(());
         }
-        if expected.is_none() {
-            // Nothing to delete when the statement ran. A row seen now was created after it (a
-            // concurrent create): that is not a version the caller could have named.
-            conn.release();
-            return Err(RepoDeleteError::NotFound);
-        }
-        let missed = missed(&mut conn, user).await.map_err(error)?;
+        let missed = missed(&mut conn, user, expected).await.map_err(error)?;
         conn.release();
         match missed {
             RepoUpdateError::VersionMismatch => Err(RepoDeleteError::VersionMismatch),

@@ -285,13 +285,26 @@ async fn replace_list(
     Ok(())
 }
 
-/// Whether a user's row exists, for telling "not found" from "version mismatch".
-async fn exists(conn: &mut SqliteConnection, user: &UserId) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 FROM user_details WHERE user_id = ?1")
+/// Why a write guarded by `expected` touched no row: the row is gone, or at another version.
+/// Without an expected version the row was gone when the statement ran, so nothing is read.
+async fn missed(
+    conn: &mut SqliteConnection,
+    user: &UserId,
+    expected: Option<Version>,
+) -> Result<RepoUpdateError, sqlx::Error> {
+    if expected.is_none() {
+        return Ok(RepoUpdateError::NotFound);
+    }
+    let exists = sqlx::query("SELECT 1 FROM user_details WHERE user_id = ?1")
         .bind(user.as_str())
         .fetch_optional(&mut *conn)
         .await?
-        .is_some())
+        .is_some();
+    Ok(if exists {
+        RepoUpdateError::VersionMismatch
+    } else {
+        RepoUpdateError::NotFound
+    })
 }
 
 #[async_trait]
@@ -398,11 +411,8 @@ impl UserDetailsRepository for SqliteStore {
             .rows_affected()
             == 0
         {
-            return Err(if exists(&mut tx, &detail.user_id).await.map_err(error)? {
-                RepoUpdateError::VersionMismatch
-            } else {
-                RepoUpdateError::NotFound
-            });
+            let why = missed(&mut tx, &detail.user_id, expected).await;
+            return Err(why.map_err(error)?);
         }
         for list in changed.iter().copied().filter_map(Field::list) {
             replace_list(&mut tx, &detail.user_id, list, detail.names(list))
@@ -436,12 +446,14 @@ impl UserDetailsRepository for SqliteStore {
         .map_err(error)?
         .rows_affected();
         if deleted == 1 {
-            Ok(())
-        } else if expected.is_some() && exists(&mut conn, user).await.map_err(error)? {
-            Err(RepoDeleteError::VersionMismatch)
-        } else {
-            Err(RepoDeleteError::NotFound)
+            return Ok(());
         }
+        Err(
+            match missed(&mut conn, user, expected).await.map_err(error)? {
+                RepoUpdateError::VersionMismatch => RepoDeleteError::VersionMismatch,
+                _ => RepoDeleteError::NotFound,
+            },
+        )
     }
 
     async fn ping(&self) -> Result<(), Cause> {
