@@ -263,13 +263,7 @@ async fn unknown_routes_are_404(app: &TestApp) {
 
 async fn the_representation_has_every_property_with_its_default(app: &TestApp) {
     let body = app.create("u", json!({"user_type": "developer"})).await;
-    let seed: Value = serde_json::from_str(include_str!(
-        "../../docs/openapi/iamuserdetails-me.openapi.json"
-    ))
-    .unwrap();
-    let properties = seed["components"]["schemas"]["IAMUserDetail"]["properties"]
-        .as_object()
-        .unwrap();
+    let properties = iam_tests::seed::properties();
     let object = body.as_object().unwrap();
     for name in properties.keys() {
         if name == "profile_picture" || name == "resume" {

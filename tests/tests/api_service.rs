@@ -6,34 +6,7 @@ use iam_tests::stores;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-fn seed() -> Value {
-    serde_json::from_str(include_str!(
-        "../../docs/openapi/iamuserdetails-me.openapi.json"
-    ))
-    .unwrap()
-}
-
-/// The JSON types a property schema allows, as a sorted list; `None` means any type.
-fn types(schema: &Value) -> Option<Vec<String>> {
-    let mut out = match &schema["type"] {
-        Value::String(t) => vec![t.clone()],
-        Value::Array(ts) => ts.iter().map(|t| t.as_str().unwrap().to_owned()).collect(),
-        _ => {
-            let branches = schema
-                .get("anyOf")
-                .or_else(|| schema.get("oneOf"))?
-                .as_array()?;
-            let mut all = Vec::new();
-            for branch in branches {
-                all.extend(types(branch)?);
-            }
-            all
-        }
-    };
-    out.sort();
-    out.dedup();
-    Some(out)
-}
+use iam_tests::seed::{document as seed, types};
 
 #[tokio::test]
 async fn the_served_schema_matches_the_seed() {
