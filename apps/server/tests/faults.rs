@@ -85,6 +85,52 @@ fn create_all(server: &Server, tokens: &[String]) {
     }
 }
 
+/// What one writer did until it was stopped or its server went away.
+struct Writes {
+    /// The last write answered 200.
+    last_ok: Option<u64>,
+    /// The last write sent (answered or not).
+    last_sent: u64,
+    /// Writes answered 200.
+    answered: u64,
+}
+
+/// One writer thread per user, each sending `write_n` after `start[u]` until `stop` or until its
+/// connection fails (the server is gone or its listener closed). Any answer but 200 panics.
+fn spawn_writers(
+    server: &Server,
+    tokens: &[String],
+    start: &[u64],
+    stop: &Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<Writes>> {
+    tokens
+        .iter()
+        .enumerate()
+        .map(|(u, token)| {
+            let (address, token, stop) = (server.address.clone(), token.clone(), stop.clone());
+            let mut writes = Writes {
+                last_ok: None,
+                last_sent: start[u],
+                answered: 0,
+            };
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let n = writes.last_sent + 1;
+                    writes.last_sent = n;
+                    match call(&address, &token, "PATCH", Some(&write_n(u, n))) {
+                        Some((200, _)) => {
+                            (writes.last_ok, writes.answered) = (Some(n), writes.answered + 1)
+                        }
+                        Some((status, body)) => panic!("user {u}, write {n}: {status} {body}"),
+                        None => break,
+                    }
+                }
+                writes
+            })
+        })
+        .collect()
+}
+
 #[test]
 fn sigkill_in_the_middle_of_writes_loses_no_acknowledged_write_and_leaves_the_file_whole() {
     let (dir, secret, tokens) = setup("crash");
@@ -96,37 +142,18 @@ fn sigkill_in_the_middle_of_writes_loses_no_acknowledged_write_and_leaves_the_fi
     let mut total_acknowledged = 0;
     for round in 0..ROUNDS {
         let stop = Arc::new(AtomicBool::new(false));
-        let writers: Vec<_> = tokens
-            .iter()
-            .enumerate()
-            .map(|(u, token)| {
-                let (address, token, stop) = (server.address.clone(), token.clone(), stop.clone());
-                let mut n = sent[u];
-                std::thread::spawn(move || {
-                    let mut last_ok = None;
-                    while !stop.load(Ordering::Relaxed) {
-                        n += 1;
-                        match call(&address, &token, "PATCH", Some(&write_n(u, n))) {
-                            Some((200, _)) => last_ok = Some(n),
-                            Some((status, body)) => panic!("write {n}: {status} {body}"),
-                            None => break,
-                        }
-                    }
-                    (last_ok, n)
-                })
-            })
-            .collect();
+        let writers = spawn_writers(&server, &tokens, &sent, &stop);
         std::thread::sleep(Duration::from_millis(300 + 150 * round as u64));
         server.child.kill().unwrap(); // SIGKILL
         server.child.wait().unwrap();
         stop.store(true, Ordering::Relaxed);
         for (u, writer) in writers.into_iter().enumerate() {
-            let (last_ok, last_sent) = writer.join().unwrap();
-            if let Some(n) = last_ok {
-                total_acknowledged += n - acknowledged[u].min(n);
+            let writes = writer.join().unwrap();
+            if let Some(n) = writes.last_ok {
+                total_acknowledged += writes.answered;
                 acknowledged[u] = n;
             }
-            sent[u] = last_sent;
+            sent[u] = writes.last_sent;
         }
         assert_eq!(
             integrity_check(&dir),
@@ -169,26 +196,7 @@ fn sigterm_and_sigint_under_load_answer_what_they_took_and_lose_nothing() {
         let mut server = serve_with(&dir, &secret, &[("IAM_SHUTDOWN_GRACE", "20s")]);
         create_all(&server, &tokens);
         let stop = Arc::new(AtomicBool::new(false));
-        let writers: Vec<_> = tokens
-            .iter()
-            .enumerate()
-            .map(|(u, token)| {
-                let (address, token, stop) = (server.address.clone(), token.clone(), stop.clone());
-                std::thread::spawn(move || {
-                    let (mut n, mut last_ok, mut answered) = (0, 0, 0);
-                    while !stop.load(Ordering::Relaxed) {
-                        n += 1;
-                        match call(&address, &token, "PATCH", Some(&write_n(u, n))) {
-                            Some((200, _)) => (last_ok, answered) = (n, answered + 1),
-                            Some((status, body)) => panic!("{signal}: write {n}: {status} {body}"),
-                            // The listener is closed: the stop has begun.
-                            None => break,
-                        }
-                    }
-                    (last_ok, answered)
-                })
-            })
-            .collect();
+        let writers = spawn_writers(&server, &tokens, &[0; USERS], &stop);
         // A PATCH whose body is half sent when the signal comes.
         let body = write_n(0, 1_000_000).to_string();
         let (first, rest) = body.split_at(12);
@@ -213,9 +221,9 @@ fn sigterm_and_sigint_under_load_answer_what_they_took_and_lose_nothing() {
         let mut acknowledged = [0u64; USERS];
         let mut answered = 0;
         for (u, writer) in writers.into_iter().enumerate() {
-            let (last_ok, count) = writer.join().unwrap();
-            acknowledged[u] = last_ok;
-            answered += count;
+            let writes = writer.join().unwrap();
+            acknowledged[u] = writes.last_ok.unwrap_or(0);
+            answered += writes.answered;
         }
         slow.write_all(rest.as_bytes()).unwrap();
         let mut answer = String::new();
