@@ -354,3 +354,177 @@ async fn a_duplicate_create_keeps_its_connection() {
     store.insert(&detail).await.unwrap();
     test_store.cleanup().await;
 }
+
+/// Creates `user` with values in several scalar fields of each kind, so that a write that
+/// touched a field it did not send would show.
+async fn created_with_values(
+    repository: &dyn iam_ports::UserDetailsRepository,
+    user: &str,
+) -> iam_domain::UserDetail {
+    use iam_domain::{JsonMode, UserDetail, UserId, Version};
+    let body = serde_json::json!({
+        "user_type": "d", "bio": "old bio", "country": "old country",
+        "github_url": "https://github.com/old", "communication_preferences_email": true,
+        "dob": "1990-01-02", "company_info": {"old": 1}, "additional_data": {"keep": true},
+    });
+    let patch = parsed(body, WriteMode::Create);
+    let id = UserId::parse(user).unwrap();
+    let detail = UserDetail::create(id, Version::new(1), &patch, JsonMode::Replace).unwrap();
+    repository.insert(&detail).await.unwrap();
+    detail
+}
+
+/// Updates of different fields of different users share one batch statement (a column mask):
+/// each row gets exactly the fields its own update wrote, and every other field keeps its stored
+/// value, whatever the other rows of the batch wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_of_different_fields_writes_each_row_only_its_own() {
+    use iam_domain::JsonMode;
+    use sqlx::Connection;
+
+    let store = iam_tests::stores::postgres().await;
+    let bodies = [
+        serde_json::json!({"bio": "slow"}),
+        serde_json::json!({"bio": "new bio"}),
+        serde_json::json!({"country": "new country"}),
+        serde_json::json!({"github_url": null}),
+        serde_json::json!({"communication_preferences_email": false}),
+        serde_json::json!({"bio": "two", "country": "fields"}),
+        serde_json::json!({"company_info": {"new": 2}}),
+        serde_json::json!({"dob": "2001-03-04"}),
+        serde_json::json!({"additional_data": {"more": 1}}),
+    ];
+    let mut currents = Vec::new();
+    for i in 0..bodies.len() {
+        currents.push(created_with_values(store.repository.as_ref(), &format!("m{i}")).await);
+    }
+    // 'slow' holds the update lane while the others queue into one batch.
+    let mut conn = sqlx::PgConnection::connect(&store.url).await.unwrap();
+    sqlx::query(
+        "CREATE FUNCTION test_slow_bio() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.bio = 'slow' THEN PERFORM pg_sleep(0.3); END IF; RETURN NEW; END $$",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER test_slow_bio BEFORE UPDATE ON user_details \
+         FOR EACH ROW EXECUTE FUNCTION test_slow_bio()",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let mut tasks = Vec::new();
+    for (i, (current, body)) in currents.into_iter().zip(bodies).enumerate() {
+        let mode = if body.get("additional_data").is_some() {
+            JsonMode::MergePatch
+        } else {
+            JsonMode::Replace
+        };
+        let applied = current
+            .apply(&parsed(body, WriteMode::Partial), mode)
+            .unwrap();
+        let repository = store.repository.clone();
+        tasks.push(tokio::spawn(async move {
+            let outcome = repository
+                .update(&applied.detail, &applied.changed, None)
+                .await;
+            (applied.detail, outcome)
+        }));
+        if i == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    for task in tasks {
+        let (mut expected, outcome) = task.await.unwrap();
+        let stored = outcome.unwrap().detail;
+        expected.version = stored.version;
+        assert_eq!(stored, expected, "the answer of {}", expected.user_id);
+        let read = store
+            .repository
+            .find_detail(&expected.user_id)
+            .await
+            .unwrap();
+        assert_eq!(read, expected, "the stored row of {}", expected.user_id);
+    }
+    store.cleanup().await;
+}
+
+/// A batch locks its rows in user id order before it updates them, so two batches (of two
+/// processes) can never lock two users in opposite orders and deadlock. Here the batch of `a`
+/// and `b` (in that id order, though `b` was stored first) waits for `b`, held by another
+/// transaction: `a` must already be locked by then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_locks_its_rows_in_user_id_order() {
+    use iam_domain::JsonMode;
+    use sqlx::{Connection, Executor};
+    use std::time::Duration;
+
+    let store = iam_tests::stores::postgres().await;
+    let mut currents = Vec::new();
+    for user in ["b", "a", "c"] {
+        currents.push(created_with_values(store.repository.as_ref(), user).await);
+    }
+    let lock = |user: &'static str| {
+        let url = store.url.clone();
+        async move {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            conn.execute("BEGIN").await.unwrap();
+            sqlx::query("SELECT 1 FROM user_details WHERE user_id = $1 FOR UPDATE")
+                .bind(user)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn
+        }
+    };
+    let mut holds_c = lock("c").await;
+    let mut holds_b = lock("b").await;
+    let mut tasks = Vec::new();
+    for current in currents.into_iter().rev() {
+        let patch = parsed(serde_json::json!({"bio": "locked"}), WriteMode::Partial);
+        let applied = current.apply(&patch, JsonMode::Replace).unwrap();
+        let repository = store.repository.clone();
+        tasks.push(tokio::spawn(async move {
+            repository
+                .update(&applied.detail, &applied.changed, None)
+                .await
+        }));
+        // `c` first: it holds the lane, waiting for its lock, while `a` and `b` queue behind it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    holds_c.execute("COMMIT").await.unwrap();
+    let mut probe = sqlx::PgConnection::connect(&store.url).await.unwrap();
+    // Wait until the batch of `a` and `b` waits for `b`'s lock.
+    let mut waiting = false;
+    for _ in 0..100 {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        )
+        .fetch_one(&mut probe)
+        .await
+        .unwrap();
+        if count > 0 {
+            waiting = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(waiting, "the batch of a and b waits for b");
+    let a_free = probe
+        .execute("SELECT 1 FROM user_details WHERE user_id = 'a' FOR UPDATE NOWAIT")
+        .await;
+    holds_b.execute("COMMIT").await.unwrap();
+    assert!(
+        a_free.is_err(),
+        "the batch locked a (the lower id) before it waited for b"
+    );
+    for task in tasks {
+        let profile = task.await.unwrap().unwrap();
+        assert_eq!(profile.detail.bio.unwrap().as_str(), "locked");
+    }
+    store.cleanup().await;
+}

@@ -13,12 +13,25 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
             // Class 08: connection exception; class 28: the server refuses these credentials;
-            // 3D000: the database does not exist (yet); 57P01-03: shutting down or not accepting
-            // connections; 53300: too many connections. Each clears without a restart of ours.
+            // class 40: the transaction was rolled back to resolve a conflict with another
+            // ([`is_rolled_back`]); 3D000: the database does not exist (yet); 57P01-03: shutting
+            // down or not accepting connections; 53300: too many connections. Each clears without
+            // a restart of ours.
             code.starts_with("08")
                 || code.starts_with("28")
+                || code.starts_with("40")
                 || matches!(&*code, "3D000" | "57P01" | "57P02" | "57P03" | "53300")
         }),
+        _ => false,
+    }
+}
+
+/// True when the database rolled the transaction back to resolve a conflict with another one
+/// (class 40: a deadlock or a serialization failure): nothing of it was applied, and the same work
+/// may succeed when tried again.
+pub fn is_rolled_back(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("40")),
         _ => false,
     }
 }

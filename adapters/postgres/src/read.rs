@@ -121,10 +121,6 @@ pub(crate) static SELECT_FIGURES: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {FIGURE_COLUMNS} FROM (SELECT $1::text AS user_id) d {FIGURES_JOIN}")
 });
 
-/// The profile after an update of `user_details` written as `WITH u AS (UPDATE … RETURNING *)`.
-pub(crate) static SELECT_PROFILE_OF_UPDATED: LazyLock<String> =
-    LazyLock::new(|| profile_select("u", "= $1"));
-
 /// The profiles after a batched update of the users in `$1` (an array), written as
 /// `WITH u AS (UPDATE … RETURNING *)`.
 pub(crate) static SELECT_PROFILES_OF_UPDATED: LazyLock<String> =

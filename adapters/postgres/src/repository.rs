@@ -21,7 +21,7 @@ use sqlx::{Connection, PgConnection, Postgres, Row};
 use crate::batch::BatchError;
 use crate::errors::{classify, constraint, is_unavailable};
 use crate::read::{self, list_tables, SELECT_PROFILE};
-use crate::update_batch::{self, ScalarUpdate, Update, UpdateAnswer};
+use crate::update_batch::{self, ScalarUpdate, UpdateAnswer};
 use crate::PgStore;
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
@@ -177,8 +177,9 @@ async fn replace_links(
 }
 
 /// The guarded `UPDATE` of the changed scalar fields (plus `version` and `updated_at`) of `$1`,
-/// at version `$2` when that is not null, followed by `returning`, with its values bound.
-fn update_statement(changed: &[Field], returning: &str) -> (String, Vec<Field>) {
+/// at version `$2` when that is not null, returning the new version; and the scalar fields in
+/// the order [`bound`] binds them. Lists are written after it, in the same transaction.
+fn update_statement(changed: &[Field]) -> (String, Vec<Field>) {
     let scalars: Vec<Field> = changed.iter().copied().filter(|f| !f.is_list()).collect();
     let mut sets: Vec<String> = scalars
         .iter()
@@ -188,7 +189,7 @@ fn update_statement(changed: &[Field], returning: &str) -> (String, Vec<Field>) 
     sets.push("version = version + 1".into());
     sets.push("updated_at = now()".into());
     let sql = format!(
-        "UPDATE user_details SET {} WHERE user_id = $1 AND ($2::bigint IS NULL OR version = $2) {returning}",
+        "UPDATE user_details SET {} WHERE user_id = $1 AND ($2::bigint IS NULL OR version = $2) RETURNING version",
         sets.join(", ")
     );
     (sql, scalars)
@@ -238,28 +239,6 @@ fn update_error(e: sqlx::Error) -> RepoUpdateError {
 }
 
 impl PgStore {
-    /// An update that touches no list: one statement, whose result is the new profile.
-    async fn update_scalars(
-        &self,
-        detail: &UserDetail,
-        changed: &[Field],
-        expected: Option<Version>,
-    ) -> Result<StoredProfile, RepoUpdateError> {
-        let (update, scalars) = update_statement(changed, "RETURNING *");
-        let sql = format!("WITH u AS ({update}) {}", *read::SELECT_PROFILE_OF_UPDATED);
-        let query = bound(&sql, detail, &scalars, expected);
-        let mut conn = self.pool.acquire().await.map_err(update_error)?;
-        let row = query
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(update_error)?;
-        conn.release();
-        match row {
-            Some(row) => read::profile(&row).map_err(RepoUpdateError::Unexpected),
-            None => Err(self.missed(&detail.user_id, expected).await),
-        }
-    }
-
     /// Why a guarded update of `user` touched no row (read on the error path only).
     async fn missed(&self, user: &UserId, expected: Option<Version>) -> RepoUpdateError {
         let outcome = async {
@@ -271,8 +250,8 @@ impl PgStore {
         outcome.await.unwrap_or_else(update_error)
     }
 
-    /// An update that touches no list, batched with the concurrent updates of the same fields
-    /// ([`crate::update_batch`]); alone, the single statement of [`Self::update_scalars`].
+    /// An update that touches no list, batched with the concurrent scalar updates of other users
+    /// ([`crate::update_batch`]).
     async fn update_batched(
         &self,
         detail: &UserDetail,
@@ -284,25 +263,30 @@ impl PgStore {
             scalars: changed.iter().copied().filter(|f| !f.is_list()).collect(),
             expected,
         };
-        match update_batch::update(&self.batching.scalar_updates, &self.pool, job).await {
-            Update::Answered(UpdateAnswer::Row(Some(row))) => {
-                read::profile(&row).map_err(RepoUpdateError::Unexpected)
+        match update_batch::update(&self.batching.scalar_updates, &self.pool, job.clone()).await {
+            UpdateAnswer::Row(row) => self.updated(row.as_deref(), &job).await,
+            UpdateAnswer::Alone => {
+                start_write()?;
+                let rows = update_batch::run(&self.pool, std::slice::from_ref(&job))
+                    .await
+                    .map_err(update_error)?;
+                self.updated(rows.get(detail.user_id.as_str()).map(|r| &**r), &job)
+                    .await
             }
-            Update::Answered(UpdateAnswer::Row(None)) => {
-                Err(self.missed(&detail.user_id, expected).await)
-            }
-            Update::Answered(UpdateAnswer::Alone) => {
-                self.update_scalars(detail, changed, expected).await
-            }
-            Update::Answered(UpdateAnswer::Failed(error)) => {
-                Err(RepoUpdateError::Unavailable(Box::new(error)))
-            }
-            Update::Answered(UpdateAnswer::Refused) => Err(TimedOut.into()),
-            Update::Alone(single) => {
-                let outcome = self.update_scalars(detail, changed, expected).await;
-                drop(single);
-                outcome
-            }
+            UpdateAnswer::Failed(error) => Err(RepoUpdateError::Unavailable(Box::new(error))),
+            UpdateAnswer::Refused => Err(TimedOut.into()),
+        }
+    }
+
+    /// The outcome of a scalar update: its profile row, or why it touched none.
+    async fn updated(
+        &self,
+        row: Option<&PgRow>,
+        job: &ScalarUpdate,
+    ) -> Result<StoredProfile, RepoUpdateError> {
+        match row {
+            Some(row) => read::profile(row).map_err(RepoUpdateError::Unexpected),
+            None => Err(self.missed(&job.detail.user_id, job.expected).await),
         }
     }
 
@@ -313,7 +297,7 @@ impl PgStore {
         changed: &[Field],
         expected: Option<Version>,
     ) -> Result<StoredProfile, RepoUpdateError> {
-        let (sql, scalars) = update_statement(changed, "RETURNING version");
+        let (sql, scalars) = update_statement(changed);
         let query = bound(&sql, detail, &scalars, expected);
         let mut conn = self.pool.acquire().await.map_err(update_error)?;
         start_write()?;

@@ -1,15 +1,17 @@
-//! Updates of scalar fields, batched ([`crate::batch`]): the concurrent updates of one set of
-//! columns for different users become one statement, one transaction and one commit.
+//! Updates of scalar fields, batched ([`crate::batch`]): the concurrent updates of any scalar
+//! fields of different users become one statement, one transaction and one commit. One statement
+//! shape serves them all: each row carries a mask of the fields it writes ([`statement`]).
 //!
 //! Each row keeps its own guard (`version = expected` when the update has one), so a batch
 //! changes no outcome: a row whose guard fails is simply not updated, and its job learns why by
 //! itself. Two updates of one user never share a batch (the statement could apply only one of
-//! them); rows are locked in user id order, and updates run in one lane, so batches of this
-//! process cannot deadlock each other. A batch that fails for a reason other than the database
-//! being unavailable is split: each job runs alone, so one bad row fails only its own request.
+//! them). Rows are locked in user id order before they are updated, so batches cannot deadlock
+//! each other, in this process or across processes. A batch that fails for a reason other than the
+//! database being unavailable (or that the database rolled back, a deadlock with some other
+//! client's writes) is split: each job runs alone, so one bad row fails only its own request.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use iam_domain::stored::{self, Column};
 use iam_domain::{Field, UserDetail, Version};
@@ -17,7 +19,7 @@ use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 
 use crate::batch::{BatchError, Lanes, Turn};
-use crate::errors::is_unavailable;
+use crate::errors::{is_rolled_back, is_unavailable};
 use crate::pool::Pool;
 use crate::read;
 
@@ -41,34 +43,19 @@ pub(crate) enum UpdateAnswer {
     Refused,
 }
 
-/// The lanes of scalar updates: one at a time, batches of one column set and distinct users.
+/// The lanes of scalar updates: one batch at a time, of distinct users.
 pub(crate) type UpdateLanes = Lanes<ScalarUpdate, UpdateAnswer>;
 
 pub(crate) fn update_lanes() -> UpdateLanes {
-    Lanes::for_writes(1, |a, b| {
-        a.scalars == b.scalars && a.detail.user_id != b.detail.user_id
-    })
+    Lanes::for_writes(1, |a, b| a.detail.user_id != b.detail.user_id)
 }
 
-/// How an update went through the lanes.
-pub(crate) enum Update<'a> {
-    /// A batch ran it (this job's or another's leader), or refused it.
-    Answered(UpdateAnswer),
-    /// It leads a batch of one: the caller runs its single-row statement while holding the lane.
-    Alone(Single<'a>),
-}
-
-/// Runs `update` in a batch, or hands back the lane for the caller's single-row statement when
-/// nothing else waits.
-pub(crate) async fn update<'a>(
-    lanes: &'a UpdateLanes,
-    pool: &Pool,
-    update: ScalarUpdate,
-) -> Update<'a> {
+/// Runs `update` in a batch with the updates of other users waiting for the lane (alone when
+/// none waits), and answers it.
+pub(crate) async fn update(lanes: &UpdateLanes, pool: &Pool, update: ScalarUpdate) -> UpdateAnswer {
     match lanes.join(update).await {
-        Turn::Answer(answer) => Update::Answered(answer),
-        Turn::Refused => Update::Answered(UpdateAnswer::Refused),
-        Turn::Lead(batch) if batch.jobs().len() == 1 => Update::Alone(Single(batch)),
+        Turn::Answer(answer) => answer,
+        Turn::Refused => UpdateAnswer::Refused,
         Turn::Lead(batch) => {
             let answers = match run(pool, batch.jobs()).await {
                 Ok(rows) => batch
@@ -76,7 +63,7 @@ pub(crate) async fn update<'a>(
                     .iter()
                     .map(|job| UpdateAnswer::Row(rows.get(job.detail.user_id.as_str()).cloned()))
                     .collect(),
-                Err(error) if is_unavailable(&error) => {
+                Err(error) if is_unavailable(&error) && !is_rolled_back(&error) => {
                     let error = BatchError(Arc::new(error));
                     (0..batch.jobs().len())
                         .map(|_| UpdateAnswer::Failed(error.clone()))
@@ -86,71 +73,98 @@ pub(crate) async fn update<'a>(
                     .map(|_| UpdateAnswer::Alone)
                     .collect(),
             };
-            Update::Answered(batch.finish(answers))
+            batch.finish(answers)
         }
     }
 }
 
-/// A batch of one, held (with its lane) while the caller runs its single-row statement.
-pub(crate) struct Single<'a>(
-    #[allow(dead_code)] crate::batch::Batch<'a, ScalarUpdate, UpdateAnswer>,
-);
+/// The scalar fields, in declaration order: bit `i` of a row's mask says that the `i`-th of them
+/// is written.
+static SCALARS: LazyLock<Vec<(Field, Kind)>> = LazyLock::new(|| {
+    let scalars: Vec<(Field, Kind)> = Field::ALL
+        .iter()
+        .filter_map(|f| Kind::of(*f).map(|kind| (*f, kind)))
+        .collect();
+    assert!(scalars.len() < 32, "a row's mask is an int4");
+    scalars
+});
 
-/// The batch statement of `scalars`: `$1` user ids, `$2` expected versions, then one array per
-/// field, all in user id order.
+/// The one statement of every scalar update ([`statement`]).
+static STATEMENT: LazyLock<String> = LazyLock::new(|| statement(&SCALARS));
+
+/// The column-mask update of any scalar fields of any distinct users: `$1` user ids, `$2` expected
+/// versions, `$3` masks, then one array per scalar field ([`SCALARS`]), in one job order. A field
+/// whose bit is clear keeps its stored value, so every update has this one shape whatever it
+/// writes.
+///
+/// The rows are locked first, in user id order (`l`), and only then updated: an `UPDATE … FROM`
+/// locks rows in the order its plan meets them (a hash join meets them in heap order, which moves
+/// as rows are rewritten), so two batches from two processes could otherwise lock two users in
+/// opposite orders and deadlock; every other writer holds at most one row.
 fn statement(scalars: &[(Field, Kind)]) -> String {
-    let arrays: Vec<String> = scalars
+    let arrays: String = scalars
         .iter()
         .enumerate()
-        .map(|(i, (_, kind))| format!("${}::{}[]", i + 3, kind.sql()))
+        .map(|(i, (_, kind))| format!(", ${}::{}[]", i + 4, kind.sql()))
         .collect();
-    let names: Vec<String> = (0..scalars.len()).map(|i| format!("c{i}")).collect();
+    let columns: String = (0..scalars.len()).map(|i| format!(", c{i}")).collect();
     let mut sets: Vec<String> = scalars
         .iter()
-        .zip(&names)
-        .map(|((f, _), c)| format!("{} = v.{c}", f.name()))
+        .enumerate()
+        .map(|(i, (f, _))| {
+            let name = f.name();
+            format!(
+                "{name} = CASE WHEN v.mask & {} <> 0 THEN v.c{i} ELSE d.{name} END",
+                1 << i
+            )
+        })
         .collect();
     sets.push("version = d.version + 1".into());
     sets.push("updated_at = now()".into());
-    let mut columns = vec!["user_id".to_owned(), "expected".to_owned()];
-    columns.extend(names);
     let update = format!(
-        "WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[]{}{}) AS v({}) ORDER BY user_id), \
-         u AS (UPDATE user_details d SET {} FROM v \
+        "WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::int4[]{arrays}) \
+                    AS v(user_id, expected, mask{columns})), \
+         l AS MATERIALIZED (SELECT user_id FROM user_details WHERE user_id = ANY($1::text[]) \
+                            ORDER BY user_id FOR NO KEY UPDATE), \
+         u AS (UPDATE user_details d SET {} FROM v JOIN l ON l.user_id = v.user_id \
                WHERE d.user_id = v.user_id AND (v.expected IS NULL OR d.version = v.expected) \
                RETURNING d.*)",
-        if arrays.is_empty() { "" } else { ", " },
-        arrays.join(", "),
-        columns.join(", "),
         sets.join(", "),
     );
     format!("{update} {}", *read::SELECT_PROFILES_OF_UPDATED)
 }
 
-/// Runs one batch: the updated rows by user.
-async fn run(
+/// The mask of the fields a job writes ([`SCALARS`]).
+fn mask(job: &ScalarUpdate) -> i32 {
+    SCALARS
+        .iter()
+        .enumerate()
+        .filter(|(_, (f, _))| job.scalars.contains(f))
+        .fold(0, |mask, (i, _)| mask | 1 << i)
+}
+
+/// Runs the jobs (of distinct users) in one statement: the updated rows by user.
+pub(crate) async fn run(
     pool: &Pool,
     jobs: &[ScalarUpdate],
 ) -> Result<HashMap<String, Arc<PgRow>>, sqlx::Error> {
-    let mut jobs: Vec<&ScalarUpdate> = jobs.iter().collect();
-    jobs.sort_by(|a, b| a.detail.user_id.as_str().cmp(b.detail.user_id.as_str()));
-    // Every job of a batch has the same scalar fields (the lanes' rule).
-    let scalars: Vec<(Field, Kind)> = jobs[0]
-        .scalars
-        .iter()
-        .filter_map(|f| Kind::of(*f).map(|kind| (*f, kind)))
-        .collect();
-    let sql = statement(&scalars);
     let users: Vec<&str> = jobs.iter().map(|j| j.detail.user_id.as_str()).collect();
     let expected: Vec<Option<i64>> = jobs.iter().map(|j| j.expected.map(Version::get)).collect();
-    let mut query = sqlx::query(&sql).bind(users).bind(expected);
-    for (field, kind) in &scalars {
-        let values = jobs.iter().map(|j| j.detail.column(*field));
+    let masks: Vec<i32> = jobs.iter().map(mask).collect();
+    let mut query = sqlx::query(&STATEMENT)
+        .bind(users)
+        .bind(expected)
+        .bind(masks);
+    for (field, kind) in SCALARS.iter() {
+        // A field a job does not write is bound as NULL, which its clear bit ignores.
+        let values = jobs
+            .iter()
+            .map(|j| j.scalars.contains(field).then(|| j.detail.column(*field)));
         query = match kind {
             Kind::Text => query.bind(
                 values
                     .map(|c| match c {
-                        Column::Text(v) => v,
+                        Some(Column::Text(v)) => v,
                         _ => None,
                     })
                     .collect::<Vec<_>>(),
@@ -158,7 +172,7 @@ async fn run(
             Kind::Json => query.bind(
                 values
                     .map(|c| match c {
-                        Column::Json(v) => v.map(Json),
+                        Some(Column::Json(v)) => v.map(Json),
                         _ => None,
                     })
                     .collect::<Vec<_>>(),
@@ -166,7 +180,7 @@ async fn run(
             Kind::Bool => query.bind(
                 values
                     .map(|c| match c {
-                        Column::Bool(v) => v,
+                        Some(Column::Bool(v)) => v,
                         _ => None,
                     })
                     .collect::<Vec<_>>(),
@@ -174,7 +188,7 @@ async fn run(
             Kind::Date => query.bind(
                 values
                     .map(|c| match c {
-                        Column::Date(v) => v,
+                        Some(Column::Date(v)) => v,
                         _ => None,
                     })
                     .collect::<Vec<_>>(),

@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use iam_domain::UserId;
@@ -16,16 +17,25 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_iam-server");
 
-/// A running server, killed when dropped (a failing assertion leaves no process behind).
+/// A running server, killed when dropped (a failing assertion leaves no process behind). Its log
+/// (standard output after the banner) is kept and printed when it is dropped by a failing test.
 pub struct Server {
     pub child: Child,
     pub address: String,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+            eprintln!("--- log of the server at {} ---", self.address);
+            for line in log.iter() {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 
@@ -51,7 +61,18 @@ pub fn serve(dir: &Path, url: &str, secret: &str, env: &[(&str, &str)]) -> Serve
         let line = line.unwrap();
         if let Some(rest) = line.strip_prefix("iam-user-details listening on http://") {
             let address = rest.split_whitespace().next().unwrap().to_owned();
-            return Server { child, address };
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let kept = Arc::clone(&log);
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    kept.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+                }
+            });
+            return Server {
+                child,
+                address,
+                log,
+            };
         }
     }
     let _ = child.kill();
