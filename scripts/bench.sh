@@ -2,22 +2,33 @@
 # The benchmark: the service's GET and PATCH /me/ under wrk, side by side with PostgreSQL's own limit
 # under pgbench, in one run. See docs/benchmarks.md.
 #
-#   scripts/bench.sh            full run: 10,000 users, 20 s per measurement; writes docs/benchmarks.md
-#   scripts/bench.sh --smoke    a few seconds, 200 users, nothing written (CI keeps the command working)
+#   scripts/bench.sh              full run: 10,000 users, 20 s per measurement; writes docs/benchmarks.md
+#   scripts/bench.sh --users N    the same on N users (written beside the 10,000-user run)
+#   scripts/bench.sh --smoke      a few seconds, 200 users, nothing written (CI keeps the command working)
 #
-# Settings (environment): BENCH_USERS, BENCH_SECONDS, BENCH_CONNECTIONS (64), BENCH_PG_CLIENTS (16).
+# Settings (environment): BENCH_SECONDS, BENCH_CONNECTIONS (64), BENCH_PG_CLIENTS (16).
 # BENCH_SERVER=path measures another iam-server binary (an A/B against an older build: the table
 # is printed, not written to docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 smoke=false
-[ "${1:-}" = "--smoke" ] && smoke=true
+users=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=true ;;
+    --users) users=${2:?--users needs a number}; shift ;;
+    --users=*) users=${1#--users=} ;;
+    *) echo "bench: unknown argument $1 (--smoke, --users N)" >&2; exit 2 ;;
+  esac
+  shift
+done
 if $smoke; then
-  users=${BENCH_USERS:-200}; seconds=${BENCH_SECONDS:-1}
+  users=${users:-200}; seconds=${BENCH_SECONDS:-1}
 else
-  users=${BENCH_USERS:-10000}; seconds=${BENCH_SECONDS:-20}
+  users=${users:-10000}; seconds=${BENCH_SECONDS:-20}
 fi
+case "$users" in ''|*[!0-9]*) echo "bench: --users takes a positive number" >&2; exit 2 ;; esac
 connections=${BENCH_CONNECTIONS:-64}
 pg_clients=${BENCH_PG_CLIENTS:-16}
 
@@ -58,16 +69,10 @@ psql_admin "ALTER DATABASE $db RESET synchronous_commit" >/dev/null
 psql -d "$db" -qc "VACUUM ANALYZE" >/dev/null
 "$seeder" --database-url "sqlite://$work/iam.db" --users "$users" --secret "$secret" --tokens "$work/tokens-sqlite" --concurrency 4
 
-# pgbench: PostgreSQL's own limit on the same table, over TCP, prepared statements.
+# pgbench: PostgreSQL's own limit on the same table, over TCP, prepared statements. Prints tps.
 pgbench_tps() {
-  local script=$1
   pgbench -h 127.0.0.1 -n -M prepared -c "$pg_clients" -j 2 -T "$seconds" -D users="$users" \
-    -f "scripts/bench/$script" "$db" 2>/dev/null | awk '/^tps = /{print $3; exit}'
-}
-pgbench_latency() {
-  local script=$1
-  pgbench -h 127.0.0.1 -n -M prepared -c "$pg_clients" -j 2 -T "$seconds" -D users="$users" \
-    -f "scripts/bench/$script" "$db" 2>/dev/null | awk '/^latency average/{print $4; exit}'
+    "$@" "$db" 2>/dev/null | awk '/^tps = /{print $3; exit}'
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
@@ -101,25 +106,32 @@ run_wrk() {
     | awk '/^RESULT/{split($2,a,"=");split($3,b,"=");split($4,c,"=");split($5,d,"="); print a[2], b[2], c[2], d[2]}'
 }
 
+# The lines, in order: wrk mode, the line's name, its pgbench anchor (select, update or mix).
+modes=(get patch-bio patch-mixed patch-skills read-mostly)
+declare -A title=([get]="GET /me/" [patch-bio]="PATCH /me/ bio" [patch-mixed]="PATCH /me/ mixed fields"
+  [patch-skills]="PATCH /me/ skills" [read-mostly]="90 % GET, 10 % PATCH mixed")
+declare -A anchor_of=([get]=select [patch-bio]=update [patch-mixed]=update [patch-skills]=update
+  [read-mostly]=mix)
+declare -A result
+
 echo "bench: pgbench ($pg_clients clients, ${seconds}s each)" >&2
-select_tps=$(pgbench_tps select.sql)
-update_tps=$(pgbench_tps update.sql)
+declare -A anchor
+anchor[select]=$(pgbench_tps -f scripts/bench/select.sql)
+anchor[update]=$(pgbench_tps -f scripts/bench/update.sql)
+anchor[mix]=$(pgbench_tps -f scripts/bench/select.sql@9 -f scripts/bench/update.sql@1)
 
-echo "bench: wrk on PostgreSQL ($connections connections, ${seconds}s each)" >&2
-start_server "$pg_url"
-read -r pg_get_rps pg_get_p50 pg_get_p99 pg_get_err < <(run_wrk get "$work/tokens")
-read -r pg_bio_rps pg_bio_p50 pg_bio_p99 pg_bio_err < <(run_wrk patch-bio "$work/tokens")
-read -r pg_sk_rps pg_sk_p50 pg_sk_p99 pg_sk_err < <(run_wrk patch-skills "$work/tokens")
-stop_server
-pg_peak=$peak_kib
-
-echo "bench: wrk on SQLite" >&2
-start_server "sqlite://$work/iam.db"
-read -r sl_get_rps sl_get_p50 sl_get_p99 sl_get_err < <(run_wrk get "$work/tokens-sqlite")
-read -r sl_bio_rps sl_bio_p50 sl_bio_p99 sl_bio_err < <(run_wrk patch-bio "$work/tokens-sqlite")
-read -r sl_sk_rps sl_sk_p50 sl_sk_p99 sl_sk_err < <(run_wrk patch-skills "$work/tokens-sqlite")
-stop_server
-sl_peak=$peak_kib
+measure_store() {
+  local store=$1 url=$2 tokens=$3
+  echo "bench: wrk on $store ($connections connections, ${seconds}s each)" >&2
+  start_server "$url"
+  for mode in "${modes[@]}"; do
+    result[$store,$mode]=$(run_wrk "$mode" "$tokens")
+  done
+  stop_server
+  result[$store,peak]=$peak_kib
+}
+measure_store PostgreSQL "$pg_url" "$work/tokens"
+measure_store SQLite "sqlite://$work/iam.db" "$work/tokens-sqlite"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 mib() { awk -v k="$1" 'BEGIN{ printf "%.1f", k / 1024 }'; }
@@ -129,19 +141,30 @@ dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo "+changes" || tru
 machine="$(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 stamp=$(date -u +%Y-%m-%dT%H:%MZ)
 
+rows=""
+for store in PostgreSQL SQLite; do
+  peak=$(mib "${result[$store,peak]}")
+  for mode in "${modes[@]}"; do
+    read -r rps p50 p99 errors <<<"${result[$store,$mode]}"
+    if [ "$store" = PostgreSQL ]; then
+      against="$(ratio "$rps" "${anchor[${anchor_of[$mode]}]}") x ${anchor_of[$mode]}"
+    else
+      read -r pg_rps _ <<<"${result[PostgreSQL,$mode]}"
+      against="$(ratio "$rps" "$pg_rps") x PostgreSQL's"
+    fi
+    rows+="| $store | ${title[$mode]} | $rps | $p50 | $p99 | $errors | $peak | $against |"$'\n'
+  done
+done
+
 table=$(cat <<TABLE
 Run of $stamp, commit \`$commit$dirty\`, $machine; $users users, ${seconds}s per line, wrk $connections connections, pgbench $pg_clients clients (prepared, TCP).
 
-| store | measurement | req/s | p50 ms | p99 ms | errors | peak RSS MiB | ratio to anchor |
+| store | measurement | req/s | p50 ms | p99 ms | errors | peak RSS MiB | ratio |
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
-| PostgreSQL | pgbench select by key (anchor) | $select_tps | | | | | |
-| PostgreSQL | pgbench single-row update (anchor) | $update_tps | | | | | |
-| PostgreSQL | GET /me/ | $pg_get_rps | $pg_get_p50 | $pg_get_p99 | $pg_get_err | $(mib "$pg_peak") | $(ratio "$pg_get_rps" "$select_tps") x select |
-| PostgreSQL | PATCH /me/ bio | $pg_bio_rps | $pg_bio_p50 | $pg_bio_p99 | $pg_bio_err | $(mib "$pg_peak") | $(ratio "$pg_bio_rps" "$update_tps") x update |
-| PostgreSQL | PATCH /me/ skills | $pg_sk_rps | $pg_sk_p50 | $pg_sk_p99 | $pg_sk_err | $(mib "$pg_peak") | $(ratio "$pg_sk_rps" "$update_tps") x update |
-| SQLite | GET /me/ | $sl_get_rps | $sl_get_p50 | $sl_get_p99 | $sl_get_err | $(mib "$sl_peak") | |
-| SQLite | PATCH /me/ bio | $sl_bio_rps | $sl_bio_p50 | $sl_bio_p99 | $sl_bio_err | $(mib "$sl_peak") | |
-| SQLite | PATCH /me/ skills | $sl_sk_rps | $sl_sk_p50 | $sl_sk_p99 | $sl_sk_err | $(mib "$sl_peak") | |
+| PostgreSQL | pgbench select by key (anchor "select") | ${anchor[select]} | | | | | |
+| PostgreSQL | pgbench single-row update (anchor "update") | ${anchor[update]} | | | | | |
+| PostgreSQL | pgbench 90 % select, 10 % update (anchor "mix") | ${anchor[mix]} | | | | | |
+${rows%$'\n'}
 TABLE
 )
 echo
@@ -149,14 +172,21 @@ echo "$table"
 
 if ! $smoke && [ -z "${BENCH_SERVER:-}" ]; then
   doc=docs/benchmarks.md
-  python3 - "$doc" "$table" <<'PY'
+  # The 10,000-user run is the latest run; a run on another number of users has its own block.
+  section=latest
+  [ "$users" = 10000 ] || section="users-$users"
+  python3 - "$doc" "$table" "$section" "$users" <<'PY'
 import sys
-path, table = sys.argv[1], sys.argv[2]
+path, table, section, users = sys.argv[1:5]
 text = open(path).read()
-start, end = "<!-- bench:latest:start -->", "<!-- bench:latest:end -->"
+start, end = f"<!-- bench:{section}:start -->", f"<!-- bench:{section}:end -->"
+if start not in text:
+    anchor = "<!-- bench:latest:end -->"
+    heading = f"\n\n### {int(users):,} users\n\n{start}\n{end}"
+    text = text.replace(anchor, anchor + heading, 1)
 before, rest = text.split(start, 1)
 _, after = rest.split(end, 1)
 open(path, "w").write(before + start + "\n" + table + "\n" + end + after)
 PY
-  echo "bench: wrote the table to $doc" >&2
+  echo "bench: wrote the table to $doc ($section)" >&2
 fi

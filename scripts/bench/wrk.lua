@@ -1,10 +1,16 @@
 -- wrk script: each request is signed for a random one of the seeded users.
--- Environment: BENCH_TOKENS (file, one token per line), BENCH_MODE (get | patch-bio | patch-skills).
+-- Environment: BENCH_TOKENS (file, one token per line), BENCH_MODE:
+--   get           GET /me/
+--   patch-bio     PATCH /me/ of bio
+--   patch-mixed   PATCH /me/ of one of six field sets at random (see `mixed` below)
+--   patch-skills  PATCH /me/ replacing skills with three names
+--   read-mostly   90 % GET, 10 % patch-mixed
 local tokens = {}
 local mode = os.getenv("BENCH_MODE") or "get"
 local path = "/api/v1/iam/iamuserdetails/me/"
 local skills = {"Rust", "Python", "Go", "TypeScript", "PostgreSQL", "Kubernetes", "PyTorch", "React",
                 "Django", "CUDA", "Kafka", "Redis", "GraphQL", "AWS", "C++", "Zig", "Elixir", "Julia"}
+local countries = {"Pakistan", "Germany", "Brazil", "Japan", "Kenya", "Canada", "India", "Chile"}
 
 function init(args)
   for line in io.lines(os.getenv("BENCH_TOKENS")) do
@@ -13,20 +19,40 @@ function init(args)
   math.randomseed(os.time() + (tonumber(tostring({}):sub(8)) or 0))
 end
 
+local function patch(headers, body, media)
+  headers["Content-Type"] = media or "application/json"
+  return wrk.format("PATCH", path, headers, body)
+end
+
+-- The mixed field sets: a text, another text, a URL, a boolean, two fields at once, and a JSON
+-- Merge Patch of a document (read, merged and written under a version guard).
+local mixed = {
+  function(h) return patch(h, '{"bio":"bench ' .. math.random(1000000000) .. '"}') end,
+  function(h) return patch(h, '{"country":"' .. countries[math.random(#countries)] .. '"}') end,
+  function(h) return patch(h, '{"github_url":"https://github.com/u' .. math.random(1000000) .. '"}') end,
+  function(h) return patch(h, '{"platform_features_emails":' .. (math.random(2) == 1 and "true" or "false") .. '}') end,
+  function(h)
+    return patch(h, '{"bio":"both ' .. math.random(1000000000) .. '","country":"'
+      .. countries[math.random(#countries)] .. '"}')
+  end,
+  function(h)
+    return patch(h, '{"additional_data":{"bench":' .. math.random(1000000) .. '}}',
+      "application/merge-patch+json")
+  end,
+}
+
 request = function()
   local headers = { ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)] }
-  if mode == "get" then
+  if mode == "get" or (mode == "read-mostly" and math.random(10) > 1) then
     return wrk.format("GET", path, headers)
-  end
-  headers["Content-Type"] = "application/json"
-  local body
-  if mode == "patch-bio" then
-    body = '{"bio":"bench ' .. math.random(1000000000) .. '"}'
+  elseif mode == "patch-bio" then
+    return mixed[1](headers)
+  elseif mode == "patch-mixed" or mode == "read-mostly" then
+    return mixed[math.random(#mixed)](headers)
   else
     local a, b, c = math.random(#skills), math.random(#skills), math.random(#skills)
-    body = '{"skills":["' .. skills[a] .. '","' .. skills[b] .. '","' .. skills[c] .. '"]}'
+    return patch(headers, '{"skills":["' .. skills[a] .. '","' .. skills[b] .. '","' .. skills[c] .. '"]}')
   end
-  return wrk.format("PATCH", path, headers, body)
 end
 
 done = function(summary, latency, requests)

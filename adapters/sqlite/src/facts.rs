@@ -8,7 +8,7 @@ use iam_ports::{FigureFacts, FigureFactsError};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::Sqlite;
 
-use crate::store::{classify, figure_inputs};
+use crate::store::{classify, figure_inputs, SELECT_FIGURES};
 use crate::SqliteStore;
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
@@ -93,9 +93,11 @@ impl FigureFacts for SqliteStore {
     }
 
     async fn inputs(&self, user: &UserId) -> Result<FigureInputs, FigureFactsError> {
-        let mut conn = self.readers.acquire().await.map_err(facts_error)?;
-        figure_inputs(&mut conn, user.as_str())
+        let row = sqlx::query(&SELECT_FIGURES)
+            .bind(user.as_str())
+            .fetch_one(&self.readers)
             .await
-            .map_err(facts_error)
+            .map_err(facts_error)?;
+        figure_inputs(&row).map_err(facts_error)
     }
 }

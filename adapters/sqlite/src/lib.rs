@@ -7,8 +7,8 @@
 //!
 //! SQLite allows one writer at a time. Writes go through a pool of one connection, so they queue in
 //! the process instead of failing with `SQLITE_BUSY`; reads use their own pool and, in WAL mode, never
-//! wait for the writer. A read of a profile is a few statements on one connection inside one read
-//! transaction, so it sees one state.
+//! wait for the writer. A read of a profile is one statement (the row, its lists and its figure
+//! facts as JSON aggregates), so it sees one state and costs one trip to the connection's thread.
 
 #[cfg(feature = "test-support")]
 mod facts;

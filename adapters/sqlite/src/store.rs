@@ -1,6 +1,9 @@
 //! The repository port (and, for tests, the figure-facts port) on SQLite.
 
 use async_trait::async_trait;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::{top_domain, DomainRating, FigureInputs, TopRating, UnlockedTitle};
 use iam_domain::stored::{Column, Kind, Restored, StoredValue};
 use iam_domain::values::NameList;
@@ -84,77 +87,134 @@ fn scalar_fields() -> impl Iterator<Item = Field> {
     Field::ALL.into_iter().filter(|f| !f.is_list())
 }
 
-/// Reads the figure inputs of `user`.
-pub(crate) async fn figure_inputs(
-    conn: &mut SqliteConnection,
-    user: &str,
-) -> Result<FigureInputs, sqlx::Error> {
-    let counts = sqlx::query(
-        "SELECT (SELECT count(*) FROM follows WHERE followee_id = ?1) AS followers, \
-                (SELECT count(*) FROM follows WHERE follower_id = ?1) AS following",
-    )
-    .bind(user)
-    .fetch_one(&mut *conn)
-    .await?;
-    // The user's ratings, and the domain's rule picks the top one; then the ratings above it.
-    let ratings: Vec<DomainRating> =
-        sqlx::query("SELECT domain, rating FROM domain_ratings WHERE user_id = ?1")
-            .bind(user)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|row| -> Result<DomainRating, sqlx::Error> {
-                Ok(DomainRating {
-                    domain: row.try_get("domain")?,
-                    rating: row.try_get("rating")?,
-                })
-            })
-            .collect::<Result<_, _>>()?;
-    let top = match top_domain(&ratings) {
-        Some(top) => {
-            let higher: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM domain_ratings WHERE domain = ?1 AND rating > ?2",
+/// The figure facts of the user `d.user_id`, as columns of one statement: the follow counts, the
+/// user's ratings (each with the ratings above it in its domain, so that the domain's rule can
+/// pick the top one without another statement), the days and the titles, as JSON arrays. The
+/// ratings above one are its bucket's `above` plus a count inside its bucket (the second
+/// migration).
+const FIGURE_COLUMNS: &str = "\
+    (SELECT count(*) FROM follows WHERE followee_id = d.user_id) AS followers, \
+    (SELECT count(*) FROM follows WHERE follower_id = d.user_id) AS following, \
+    (SELECT json_group_array(json_array(r.domain, printf('%!.17g', r.rating), \
+         coalesce((SELECT b.above FROM domain_rating_buckets b \
+                   WHERE b.domain = r.domain AND b.bucket = r.bucket), 0) \
+         + (SELECT count(*) FROM domain_ratings o \
+            WHERE o.domain = r.domain AND o.bucket = r.bucket AND o.rating > r.rating))) \
+     FROM domain_ratings r WHERE r.user_id = d.user_id) AS ratings, \
+    (SELECT json_group_array(day) FROM activity_days WHERE user_id = d.user_id) AS activity_days, \
+    (SELECT json_group_array(day) FROM streak_freeze_days WHERE user_id = d.user_id) AS freeze_days, \
+    (SELECT json_group_array(json_array(title, unlocked_at)) FROM unlocked_titles \
+     WHERE user_id = d.user_id) AS titles";
+
+/// The catalogue entries of each list of the user `d.user_id`, in list order, as columns
+/// `list_0` to `list_3` (in [`List::ALL`] order) holding JSON arrays of `[id, name, description]`.
+static LIST_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    let columns: Vec<String> = List::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, list)| {
+            let (link, catalogue) = list_tables(*list);
+            format!(
+                "(SELECT json_group_array(json_array(c.id, c.name, c.description) \
+                  ORDER BY l.position) \
+                  FROM {link} l JOIN {catalogue} c ON c.id = l.entry_id \
+                  WHERE l.user_id = d.user_id) AS list_{i}"
             )
-            .bind(&top.domain)
-            .bind(top.rating)
-            .fetch_one(&mut *conn)
-            .await?;
-            Some(TopRating {
-                rating: top.clone(),
-                rated_higher: u64::try_from(higher).unwrap_or(0),
-            })
-        }
-        None => None,
-    };
-    let activity_days = sqlx::query_scalar("SELECT day FROM activity_days WHERE user_id = ?1")
-        .bind(user)
-        .fetch_all(&mut *conn)
-        .await?;
-    let freeze_days = sqlx::query_scalar("SELECT day FROM streak_freeze_days WHERE user_id = ?1")
-        .bind(user)
-        .fetch_all(&mut *conn)
-        .await?;
-    let titles = sqlx::query("SELECT title, unlocked_at FROM unlocked_titles WHERE user_id = ?1 ORDER BY unlocked_at, title")
-        .bind(user)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|row| -> Result<UnlockedTitle, sqlx::Error> {
-            Ok(UnlockedTitle {
-                title: row.try_get("title")?,
-                unlocked_at: row.try_get("unlocked_at")?,
-            })
         })
-        .collect::<Result<_, _>>()?;
+        .collect();
+    columns.join(", ")
+});
+
+/// A user's details with the entries of their lists: one statement.
+static SELECT_DETAIL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT d.*, {} FROM user_details d WHERE d.user_id = ?1",
+        *LIST_COLUMNS
+    )
+});
+
+/// A user's whole stored profile (details, list entries, figure facts): one statement, so one
+/// snapshot and one trip to the connection's thread.
+static SELECT_PROFILE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT d.*, {}, {FIGURE_COLUMNS} FROM user_details d WHERE d.user_id = ?1",
+        *LIST_COLUMNS
+    )
+});
+
+/// The figure facts of `?1`, whether or not the user has details.
+#[cfg(feature = "test-support")]
+pub(crate) static SELECT_FIGURES: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {FIGURE_COLUMNS} FROM (SELECT ?1 AS user_id) d"));
+
+/// A JSON array column (`None` when the aggregate saw no rows: SQLite answers `[]` then, but a
+/// `NULL` is read the same way).
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &SqliteRow,
+    column: &str,
+) -> Result<Vec<T>, sqlx::Error> {
+    match row.try_get::<Option<String>, _>(column)? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| sqlx::Error::ColumnDecode {
+            index: column.to_owned(),
+            source: Box::new(e),
+        }),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn decode_error(column: &str, e: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: Box::new(e),
+    }
+}
+
+/// Decodes the figure facts of a row holding [`FIGURE_COLUMNS`]; the domain's rule picks the top
+/// domain among the user's ratings.
+pub(crate) fn figure_inputs(row: &SqliteRow) -> Result<FigureInputs, sqlx::Error> {
+    let rated: Vec<(String, String, u64)> = json_column(row, "ratings")?;
+    let mut ratings = Vec::with_capacity(rated.len());
+    let mut higher = Vec::with_capacity(rated.len());
+    for (domain, rating, above) in rated {
+        let rating: f64 = rating.parse().map_err(|e| decode_error("ratings", e))?;
+        ratings.push(DomainRating { domain, rating });
+        higher.push(above);
+    }
+    let top = top_domain(&ratings).map(|top| {
+        let i = ratings
+            .iter()
+            .position(|r| r.domain == top.domain)
+            .unwrap_or_default();
+        TopRating {
+            rating: top.clone(),
+            rated_higher: higher[i],
+        }
+    });
+    let days = |column: &str| -> Result<Vec<NaiveDate>, sqlx::Error> {
+        json_column::<String>(row, column)?
+            .iter()
+            .map(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d"))
+            .collect::<Result<_, _>>()
+            .map_err(|e| decode_error(column, e))
+    };
+    let titles = json_column::<(String, String)>(row, "titles")?
+        .into_iter()
+        .map(|(title, at)| {
+            let unlocked_at = DateTime::parse_from_rfc3339(&at)
+                .map_err(|e| decode_error("titles", e))?
+                .with_timezone(&Utc);
+            Ok(UnlockedTitle { title, unlocked_at })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
     let count = |name: &str| -> Result<u64, sqlx::Error> {
-        Ok(u64::try_from(counts.try_get::<i64, _>(name)?).unwrap_or(0))
+        Ok(u64::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
     };
     Ok(FigureInputs {
         followers: count("followers")?,
         following: count("following")?,
         top,
-        activity_days,
-        freeze_days,
+        activity_days: days("activity_days")?,
+        freeze_days: days("freeze_days")?,
         titles,
     })
 }
@@ -182,24 +242,28 @@ fn stored(
     })
 }
 
-/// Reads a whole profile on one connection; `None` when the user has no details, an
-/// [`UnreadableRow`] error when some of its fields cannot be read.
+/// Reads a whole profile in one statement ([`SELECT_PROFILE`]); `None` when the user has no
+/// details, an [`UnreadableRow`] error when some of its fields cannot be read.
 async fn read_profile(
     conn: &mut SqliteConnection,
     user: &UserId,
 ) -> Result<Option<StoredProfile>, Cause> {
-    let Some((restored, lists)) = read_detail(conn, user).await? else {
+    let Some(row) = sqlx::query(&SELECT_PROFILE)
+        .bind(user.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
         return Ok(None);
     };
+    let (restored, lists) = restored(&row, user)?;
     if !restored.unreadable.is_empty() {
         return Err(Box::new(UnreadableRow(restored)));
     }
-    let detail = restored.detail;
-    let facts = figure_inputs(conn, user.as_str()).await?;
+    let facts = figure_inputs(&row)?;
     let mut lists = lists.into_iter();
     let mut next = || lists.next().unwrap_or_default();
     Ok(Some(StoredProfile {
-        detail,
+        detail: restored.detail,
         skills: next(),
         investment_interests: next(),
         technical_interests: next(),
@@ -208,44 +272,42 @@ async fn read_profile(
     }))
 }
 
-/// Reads a user's details and the catalogue entries of the four lists; `None` without details.
-/// Fields that cannot be read are named in [`Restored::unreadable`].
+/// Reads a user's details and the catalogue entries of the four lists in one statement
+/// ([`SELECT_DETAIL`]); `None` without details.
 async fn read_detail(
     conn: &mut SqliteConnection,
     user: &UserId,
 ) -> Result<Option<(Restored, Vec<Vec<CatalogueEntry>>)>, Cause> {
-    let Some(row) = sqlx::query("SELECT * FROM user_details WHERE user_id = ?1")
+    let row = sqlx::query(&SELECT_DETAIL)
         .bind(user.as_str())
         .fetch_optional(&mut *conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let mut lists: Vec<Vec<CatalogueEntry>> = Vec::with_capacity(4);
-    for list in List::ALL {
-        let (link, catalogue) = list_tables(list);
-        let sql = format!(
-            "SELECT c.id, c.name, c.description FROM {link} l JOIN {catalogue} c ON c.id = l.entry_id \
-             WHERE l.user_id = ?1 ORDER BY l.position"
-        );
-        let entries = sqlx::query(&sql)
-            .bind(user.as_str())
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|r| -> Result<CatalogueEntry, sqlx::Error> {
-                Ok(CatalogueEntry {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    description: r.try_get("description")?,
+        .await?;
+    Ok(match row {
+        Some(row) => Some(restored(&row, user)?),
+        None => None,
+    })
+}
+
+/// The details of a row holding `user_details.*` and the list columns ([`LIST_COLUMNS`]), with
+/// the lists' entries. Fields that cannot be read are named in [`Restored::unreadable`].
+fn restored(row: &SqliteRow, user: &UserId) -> Result<(Restored, Vec<Vec<CatalogueEntry>>), Cause> {
+    let lists = (0..List::ALL.len())
+        .map(|i| {
+            let entries: Vec<(i64, String, Option<String>)> =
+                json_column(row, &format!("list_{i}"))?;
+            Ok(entries
+                .into_iter()
+                .map(|(id, name, description)| CatalogueEntry {
+                    id,
+                    name,
+                    description,
                 })
-            })
-            .collect::<Result<_, _>>()?;
-        lists.push(entries);
-    }
+                .collect())
+        })
+        .collect::<Result<Vec<Vec<CatalogueEntry>>, sqlx::Error>>()?;
     let version = Version::new(row.try_get("version")?);
-    let restored = UserDetail::restore(user.clone(), version, |field| stored(&row, &lists, field))?;
-    Ok(Some((restored, lists)))
+    let restored = UserDetail::restore(user.clone(), version, |field| stored(row, &lists, field))?;
+    Ok((restored, lists))
 }
 
 /// Replaces a user's list, adding new catalogue names. Runs inside the write transaction, which
@@ -312,13 +374,11 @@ impl UserDetailsRepository for SqliteStore {
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find(&self, user: &UserId) -> Result<StoredProfile, RepoFindError> {
         let error = |e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected);
-        let mut tx = self.readers.begin().await.map_err(error)?;
-        let profile = read_profile(&mut tx, user)
+        let mut conn = self.readers.acquire().await.map_err(error)?;
+        read_profile(&mut conn, user)
             .await
             .map_err(RepoFindError::Unexpected)?
-            .ok_or(RepoFindError::NotFound)?;
-        tx.commit().await.map_err(error)?;
-        Ok(profile)
+            .ok_or(RepoFindError::NotFound)
     }
 
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
