@@ -3,7 +3,7 @@
 //! Each statement costs PostgreSQL a fixed amount (bind, executor start, the result protocol, two
 //! socket wake-ups, and for a write the commit's WAL flush) on top of its row work, and under load
 //! that fixed part dominates. So the jobs of one kind (reads of a profile, reads of details,
-//! updates of one set of columns) share a few *lanes*: a job that finds a lane free leads a batch
+//! updates of scalar fields) share a few *lanes*: a job that finds a lane free leads a batch
 //! at once; while every lane is busy, jobs queue. A leader takes the queued jobs that fit its
 //! batch, runs one statement for all of them, answers each, and passes the lane to the first job
 //! still queued, which leads the next batch with the jobs behind it. A lone request therefore
