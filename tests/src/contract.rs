@@ -761,6 +761,12 @@ pub async fn many_users_read_and_written_at_once_each_get_their_own(store: &Test
                     read.detail.user_id, user,
                     "a read answered with another user"
                 );
+                // The id comes from the request; the bio shows whose row was read.
+                let read_bio = read.detail.bio.as_ref().unwrap().as_str().to_owned();
+                assert!(
+                    read_bio == format!("start {i}") || read_bio.ends_with(&format!(" of {i}")),
+                    "user {i} read another user's row: {read_bio}"
+                );
                 let bio = format!("round {round} of {i}");
                 let body = json!({"bio": bio, "platform_features_emails": round % 2 == 0});
                 let written = service

@@ -56,3 +56,6 @@ pub(crate) fn classify<E>(
         unexpected(Box::new(error))
     }
 }
+
+/// A failed batched statement, shared by every job in its batch.
+pub(crate) type BatchError = iam_batch::BatchError<sqlx::Error>;

@@ -11,13 +11,12 @@
 //!   (`UPDATE … RETURNING` feeding the same read), one with lists is one transaction
 //!   (`repository.rs`, which implements the port: its reads and its writes).
 //! - Concurrent reads by user id, and concurrent updates of one set of scalar columns, share
-//!   statements ([`mod@batch`]: the lanes and their protocol; `Batching` holds them).
+//!   statements ([`iam_batch`]: the lanes and their protocol; `Batching` holds them).
 //! - Catalogue names are added race-free: `INSERT … ON CONFLICT DO NOTHING`, then a fresh read for
 //!   the names another transaction added meanwhile.
 //! - Connection failures map to the ports' `Unavailable`; the pool opens new connections by itself
 //!   once the server is back ([`mod@errors`]).
 
-pub mod batch;
 mod errors;
 #[cfg(feature = "test-support")]
 mod facts;
@@ -68,7 +67,7 @@ pub struct PgStore {
     batching: Arc<Batching>,
 }
 
-/// The lanes of the statements concurrent requests share ([`mod@batch`]): reads of a whole
+/// The lanes of the statements concurrent requests share ([`iam_batch`]): reads of a whole
 /// profile and of the details alone by user id, and updates of one set of scalar columns.
 struct Batching {
     profile_reads: read::ReadLanes,
@@ -95,8 +94,8 @@ impl PgStore {
         let options = options.application_name("iam-user-details");
         let pool = Pool::new(options, settings.max_connections, settings.acquire_timeout);
         let batching = Arc::new(Batching {
-            profile_reads: read::read_lanes(READ_LANES),
-            detail_reads: read::read_lanes(READ_LANES),
+            profile_reads: iam_batch::read_lanes(READ_LANES),
+            detail_reads: iam_batch::read_lanes(READ_LANES),
             scalar_updates: update_batch::update_lanes(),
         });
         Ok(Self { pool, batching })

@@ -15,7 +15,6 @@ use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::Row;
 
-use crate::batch::{BatchError, Lanes, Turn};
 use crate::pool::Pool;
 
 /// The link table of a list and the catalogue table behind it.
@@ -111,7 +110,7 @@ fn entries(list: Vec<(i64, String, Option<String>)>) -> Vec<CatalogueEntry> {
 pub(crate) static SELECT_PROFILE: LazyLock<String> =
     LazyLock::new(|| profile_select("user_details", "= $1"));
 
-/// The profiles of the users in `$1` (an array), for [`crate::batch`].
+/// The profiles of the users in `$1` (an array), for [`iam_batch`].
 pub(crate) static SELECT_PROFILES: LazyLock<String> =
     LazyLock::new(|| profile_select("user_details", "= ANY($1::text[])"));
 
@@ -181,7 +180,7 @@ pub(crate) fn profile(row: &PgRow) -> Result<StoredProfile, Cause> {
 }
 
 /// The details alone of the users in `$1` (an array): the rows without figures, for writes to
-/// merge into; read through [`crate::batch`].
+/// merge into; read through [`iam_batch`].
 pub(crate) static SELECT_DETAILS: LazyLock<String> =
     LazyLock::new(|| detail_select("= ANY($1::text[])"));
 
@@ -232,38 +231,21 @@ pub(crate) fn detail(row: &PgRow) -> Result<(Restored, Vec<Vec<CatalogueEntry>>)
     Ok((restored, entries))
 }
 
-/// A batched read's answer: the user's row, if they have one.
-pub(crate) type RowAnswer = Result<Option<Arc<PgRow>>, BatchError>;
-
 /// The lanes of one batched read by user id.
-pub(crate) type ReadLanes = Lanes<String, RowAnswer>;
-
-/// New lanes for a batched read: any reads share a batch (a user asked for twice gets one row).
-pub(crate) fn read_lanes(lanes: usize) -> ReadLanes {
-    Lanes::new(lanes, |_, _| true)
-}
+pub(crate) type ReadLanes = iam_batch::ReadLanes<PgRow, sqlx::Error>;
 
 /// The row of `user` through `sql` (user ids as `$1::text[]`, rows with a `user_id` column), read
 /// alone or with the reads queued beside it.
-pub(crate) async fn fetch_row(lanes: &ReadLanes, pool: &Pool, sql: &str, user: &str) -> RowAnswer {
-    match lanes.join(user.to_owned()).await {
-        Turn::Answer(answer) => answer,
-        Turn::Refused => unreachable!("lanes of reads never refuse a job"),
-        Turn::Lead(batch) => {
-            let answers = match rows_by_user(pool, sql, batch.jobs()).await {
-                Ok(rows) => batch
-                    .jobs()
-                    .iter()
-                    .map(|user| Ok(rows.get(user).cloned()))
-                    .collect(),
-                Err(error) => {
-                    let error = BatchError(Arc::new(error));
-                    vec![Err(error); batch.jobs().len()]
-                }
-            };
-            batch.finish(answers)
-        }
-    }
+pub(crate) async fn fetch_row(
+    lanes: &ReadLanes,
+    pool: &Pool,
+    sql: &str,
+    user: &str,
+) -> iam_batch::Found<PgRow, sqlx::Error> {
+    iam_batch::read(lanes, user, |users| async move {
+        rows_by_user(pool, sql, &users).await
+    })
+    .await
 }
 
 /// Runs one batched read; the rows by user id.

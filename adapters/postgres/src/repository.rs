@@ -18,7 +18,7 @@ use sqlx::query::Query;
 use sqlx::types::Json;
 use sqlx::{Connection, PgConnection, Postgres, Row};
 
-use crate::batch::BatchError;
+use crate::errors::BatchError;
 use crate::errors::{classify, constraint, is_unavailable};
 use crate::read::{self, list_tables, SELECT_PROFILE};
 use crate::update_batch::{self, ScalarUpdate, UpdateAnswer};

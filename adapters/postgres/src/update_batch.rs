@@ -1,4 +1,4 @@
-//! Updates of scalar fields, batched ([`crate::batch`]): the concurrent updates of any scalar
+//! Updates of scalar fields, batched ([`iam_batch`]): the concurrent updates of any scalar
 //! fields of different users become one statement, one transaction and one commit. One statement
 //! shape serves them all: each row carries a mask of the fields it writes ([`statement`]).
 //!
@@ -18,7 +18,9 @@ use iam_domain::{Field, UserDetail, Version};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 
-use crate::batch::{BatchError, Lanes, Turn};
+use iam_batch::{Lanes, Turn};
+
+use crate::errors::BatchError;
 use crate::errors::{is_rolled_back, is_unavailable};
 use crate::pool::Pool;
 use crate::read;
@@ -64,7 +66,7 @@ pub(crate) async fn update(lanes: &UpdateLanes, pool: &Pool, update: ScalarUpdat
                     .map(|job| UpdateAnswer::Row(rows.get(job.detail.user_id.as_str()).cloned()))
                     .collect(),
                 Err(error) if is_unavailable(&error) && !is_rolled_back(&error) => {
-                    let error = BatchError(Arc::new(error));
+                    let error = iam_batch::BatchError(Arc::new(error));
                     (0..batch.jobs().len())
                         .map(|_| UpdateAnswer::Failed(error.clone()))
                         .collect()

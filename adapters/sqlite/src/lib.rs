@@ -16,19 +16,41 @@ mod store;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+/// How many batched reads of one kind run at once.
+const READ_LANES: usize = 2;
+
 /// The embedded migrations of the SQLite schema.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The user-details store on an SQLite file.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqliteStore {
     readers: SqlitePool,
     writer: SqlitePool,
+    batching: Arc<Batching>,
+}
+
+/// The lanes of the reads concurrent requests share ([`iam_batch`]): reads of a whole profile and
+/// of the details alone by user id. With sqlx, each statement is a hand-off to the connection's
+/// worker thread and back; a batch pays it once for every read waiting at that moment.
+struct Batching {
+    profile_reads: store::ReadLanes,
+    detail_reads: store::ReadLanes,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("readers", &self.readers)
+            .field("writer", &self.writer)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SqliteStore {
@@ -39,6 +61,7 @@ impl SqliteStore {
     /// When the URL is invalid, its folder does not exist, or the file cannot be created or
     /// opened.
     pub async fn open(url: &str, readers: u32) -> Result<Self, sqlx::Error> {
+        let lanes = usize::try_from(readers.max(1)).map_or(READ_LANES, |r| r.min(READ_LANES));
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -62,7 +85,15 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        Ok(Self { readers, writer })
+        let batching = Arc::new(Batching {
+            profile_reads: iam_batch::read_lanes(lanes),
+            detail_reads: iam_batch::read_lanes(lanes),
+        });
+        Ok(Self {
+            readers,
+            writer,
+            batching,
+        })
     }
 
     /// Applies the pending migrations.

@@ -1,7 +1,7 @@
 //! The repository port (and, for tests, the figure-facts port) on SQLite.
 
 use async_trait::async_trait;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::{top_domain, DomainRating, FigureInputs, TopRating, UnlockedTitle};
@@ -17,7 +17,7 @@ use iam_ports::{
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::types::Json;
-use sqlx::{Connection, Row, Sqlite, SqliteConnection};
+use sqlx::{Connection, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::SqliteStore;
 
@@ -125,14 +125,6 @@ static LIST_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     columns.join(", ")
 });
 
-/// A user's details with the entries of their lists: one statement.
-static SELECT_DETAIL: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT d.*, {} FROM user_details d WHERE d.user_id = ?1",
-        *LIST_COLUMNS
-    )
-});
-
 /// A user's whole stored profile (details, list entries, figure facts): one statement, so one
 /// snapshot and one trip to the connection's thread.
 static SELECT_PROFILE: LazyLock<String> = LazyLock::new(|| {
@@ -141,6 +133,55 @@ static SELECT_PROFILE: LazyLock<String> = LazyLock::new(|| {
         *LIST_COLUMNS
     )
 });
+
+/// The details of the users in `?1` (a JSON array of ids), with their lists' entries.
+static SELECT_DETAILS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT d.*, {} FROM user_details d WHERE d.user_id IN (SELECT value FROM json_each(?1))",
+        *LIST_COLUMNS
+    )
+});
+
+/// The whole stored profiles of the users in `?1` (a JSON array of ids).
+static SELECT_PROFILES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT d.*, {}, {FIGURE_COLUMNS} FROM user_details d \
+         WHERE d.user_id IN (SELECT value FROM json_each(?1))",
+        *LIST_COLUMNS
+    )
+});
+
+/// The lanes of one batched read by user id.
+pub(crate) type ReadLanes = iam_batch::ReadLanes<SqliteRow, sqlx::Error>;
+
+/// The row of `user` through `sql` (user ids as a JSON array in `?1`, rows with a `user_id`
+/// column), read alone or with the reads queued beside it. Each statement starts after every
+/// read in it arrived, so it sees every write committed before any of them was asked.
+async fn fetch_row(
+    lanes: &ReadLanes,
+    pool: &SqlitePool,
+    sql: &str,
+    user: &UserId,
+) -> Result<Option<Arc<SqliteRow>>, RepoFindError> {
+    iam_batch::read(lanes, user.as_str(), |users| async move {
+        let users = serde_json::to_string(&users).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query(sql)
+            .bind(users)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|row| Ok((row.try_get::<String, _>("user_id")?, Arc::new(row))))
+            .collect()
+    })
+    .await
+    .map_err(|error| {
+        if is_unavailable(&error.0) {
+            RepoFindError::Unavailable(Box::new(error))
+        } else {
+            RepoFindError::Unexpected(Box::new(error))
+        }
+    })
+}
 
 /// The figure facts of `?1`, whether or not the user has details.
 #[cfg(feature = "test-support")]
@@ -242,49 +283,36 @@ fn stored(
     })
 }
 
-/// Reads a whole profile in one statement ([`SELECT_PROFILE`]); `None` when the user has no
-/// details, an [`UnreadableRow`] error when some of its fields cannot be read.
+/// Reads a whole profile in one statement ([`SELECT_PROFILE`]), inside a write transaction;
+/// `None` when the user has no details, an [`UnreadableRow`] error when some of its fields cannot
+/// be read.
 async fn read_profile(
     conn: &mut SqliteConnection,
     user: &UserId,
 ) -> Result<Option<StoredProfile>, Cause> {
-    let Some(row) = sqlx::query(&SELECT_PROFILE)
+    let row = sqlx::query(&SELECT_PROFILE)
         .bind(user.as_str())
         .fetch_optional(&mut *conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let (restored, lists) = restored(&row, user)?;
+        .await?;
+    row.map(|row| profile_of(&row, user)).transpose()
+}
+
+/// The profile of a row holding the details, the list columns and the figure columns.
+fn profile_of(row: &SqliteRow, user: &UserId) -> Result<StoredProfile, Cause> {
+    let (restored, lists) = restored(row, user)?;
     if !restored.unreadable.is_empty() {
         return Err(Box::new(UnreadableRow(restored)));
     }
-    let facts = figure_inputs(&row)?;
+    let facts = figure_inputs(row)?;
     let mut lists = lists.into_iter();
     let mut next = || lists.next().unwrap_or_default();
-    Ok(Some(StoredProfile {
+    Ok(StoredProfile {
         detail: restored.detail,
         skills: next(),
         investment_interests: next(),
         technical_interests: next(),
         focus_area: next(),
         facts,
-    }))
-}
-
-/// Reads a user's details and the catalogue entries of the four lists in one statement
-/// ([`SELECT_DETAIL`]); `None` without details.
-async fn read_detail(
-    conn: &mut SqliteConnection,
-    user: &UserId,
-) -> Result<Option<(Restored, Vec<Vec<CatalogueEntry>>)>, Cause> {
-    let row = sqlx::query(&SELECT_DETAIL)
-        .bind(user.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(match row {
-        Some(row) => Some(restored(&row, user)?),
-        None => None,
     })
 }
 
@@ -373,22 +401,20 @@ async fn missed(
 impl UserDetailsRepository for SqliteStore {
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find(&self, user: &UserId) -> Result<StoredProfile, RepoFindError> {
-        let error = |e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected);
-        let mut conn = self.readers.acquire().await.map_err(error)?;
-        read_profile(&mut conn, user)
-            .await
-            .map_err(RepoFindError::Unexpected)?
-            .ok_or(RepoFindError::NotFound)
+        let lanes = &self.batching.profile_reads;
+        let row = fetch_row(lanes, &self.readers, &SELECT_PROFILES, user)
+            .await?
+            .ok_or(RepoFindError::NotFound)?;
+        profile_of(&row, user).map_err(RepoFindError::Unexpected)
     }
 
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find_detail(&self, user: &UserId) -> Result<UserDetail, RepoFindError> {
-        let error = |e| classify(e, RepoFindError::Unavailable, RepoFindError::Unexpected);
-        let mut conn = self.readers.acquire().await.map_err(error)?;
-        let (restored, _) = read_detail(&mut conn, user)
-            .await
-            .map_err(RepoFindError::Unexpected)?
+        let lanes = &self.batching.detail_reads;
+        let row = fetch_row(lanes, &self.readers, &SELECT_DETAILS, user)
+            .await?
             .ok_or(RepoFindError::NotFound)?;
+        let (restored, _) = restored(&row, user).map_err(RepoFindError::Unexpected)?;
         if restored.unreadable.is_empty() {
             Ok(restored.detail)
         } else {

@@ -1,8 +1,12 @@
-//! Statements shared by the requests that arrive at once.
+//! # iam-batch: statements shared by the requests that arrive at once
 //!
-//! Each statement costs PostgreSQL a fixed amount (bind, executor start, the result protocol, two
-//! socket wake-ups, and for a write the commit's WAL flush) on top of its row work, and under load
-//! that fixed part dominates. So the jobs of one kind (reads of a profile, reads of details,
+//! The lanes both stores batch their statements with (PostgreSQL: reads and scalar updates;
+//! SQLite: reads). No database here: a job is any value, a batch is run by its leader.
+//!
+//! Each statement costs a fixed amount on top of its row work (PostgreSQL: bind, executor start,
+//! the result protocol, two socket wake-ups, and for a write the commit's WAL flush; SQLite under
+//! sqlx: a hand-off to the connection's worker thread and back), and under load that fixed part
+//! dominates. So the jobs of one kind (reads of a profile, reads of details,
 //! updates of scalar fields) share a few *lanes*: a job that finds a lane free leads a batch
 //! at once; while every lane is busy, jobs queue. A leader takes the queued jobs that fit its
 //! batch, runs one statement for all of them, answers each, and passes the lane to the first job
@@ -33,7 +37,8 @@
 //! at once; a job runs in at most one statement at a time; a dropped job never runs; a taken
 //! write's gate is started, so its request is answered with the outcome.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use iam_ports::WriteGate;
@@ -145,7 +150,7 @@ impl<P, A> Lanes<P, A> {
 
     /// How many jobs wait in the queue, and how many lanes are busy.
     #[cfg(test)]
-    pub(crate) fn queued(&self) -> (usize, usize) {
+    fn queued(&self) -> (usize, usize) {
         let state = self.state();
         (state.queue.len(), state.busy)
     }
@@ -269,17 +274,63 @@ impl<P, A> Drop for Batch<'_, P, A> {
     }
 }
 
-/// A failed statement, shared by every job in its batch.
-#[derive(Debug, Clone)]
-pub struct BatchError(pub std::sync::Arc<sqlx::Error>);
+/// The answer of a batched read by key: the key's row, if it has one.
+pub type Found<R, E> = Result<Option<Arc<R>>, BatchError<E>>;
 
-impl std::fmt::Display for BatchError {
+/// The lanes of one batched read by key.
+pub type ReadLanes<R, E> = Lanes<String, Found<R, E>>;
+
+/// New lanes for a batched read by key: any reads share a batch (a key asked for twice gets one
+/// row).
+pub fn read_lanes<R, E>(lanes: usize) -> ReadLanes<R, E> {
+    Lanes::new(lanes, |_, _| true)
+}
+
+/// Reads the row of `key`, alone or with the reads queued beside it: the leader of a batch
+/// calls `run` with the batch's keys, which answers the rows it found by key. Every job of a
+/// failed batch gets the one error.
+pub async fn read<R, E, F, Fut>(lanes: &ReadLanes<R, E>, key: &str, run: F) -> Found<R, E>
+where
+    F: FnOnce(Vec<String>) -> Fut,
+    Fut: Future<Output = Result<HashMap<String, Arc<R>>, E>>,
+{
+    match lanes.join(key.to_owned()).await {
+        Turn::Answer(answer) => answer,
+        Turn::Refused => unreachable!("lanes of reads have no gate, so never refuse a job"),
+        Turn::Lead(batch) => {
+            let answers = match run(batch.jobs().to_vec()).await {
+                Ok(rows) => batch
+                    .jobs()
+                    .iter()
+                    .map(|key| Ok(rows.get(key).cloned()))
+                    .collect(),
+                Err(error) => {
+                    let error = BatchError(Arc::new(error));
+                    vec![Err(error); batch.jobs().len()]
+                }
+            };
+            batch.finish(answers)
+        }
+    }
+}
+
+/// A failed statement, shared by every job in its batch.
+#[derive(Debug)]
+pub struct BatchError<E>(pub Arc<E>);
+
+impl<E> Clone for BatchError<E> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for BatchError<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
     }
 }
 
-impl std::error::Error for BatchError {
+impl<E: std::error::Error + 'static> std::error::Error for BatchError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.0)
     }
