@@ -849,3 +849,89 @@ pub async fn concurrent_guarded_updates_of_one_version_let_one_win(store: &TestS
 pub async fn ping_answers(store: &TestStore) {
     store.repository.ping().await.unwrap();
 }
+
+/// Scalar updates of different fields of different users that share one batch statement (both
+/// stores write them with a column mask): the users, created with values in several fields of
+/// each kind (so a write that touched a field it did not send would show), and one body each.
+/// The first body sets `bio` to `first_bio`, which the caller makes slow so that the others queue
+/// behind it and go as one batch.
+pub async fn mixed_field_users(
+    store: &TestStore,
+    first_bio: &str,
+) -> Vec<(UserDetail, Value, JsonMode)> {
+    let bodies = [
+        (json!({"bio": first_bio}), JsonMode::Replace),
+        (json!({"bio": "new bio"}), JsonMode::Replace),
+        (json!({"country": "new country"}), JsonMode::Replace),
+        (json!({"github_url": null}), JsonMode::Replace),
+        (
+            json!({"communication_preferences_email": false}),
+            JsonMode::Replace,
+        ),
+        (
+            json!({"bio": "two", "country": "fields"}),
+            JsonMode::Replace,
+        ),
+        (
+            json!({"company_info": {"new": 2, "n": 1.50e1}}),
+            JsonMode::Replace,
+        ),
+        (json!({"dob": "2001-03-04"}), JsonMode::Replace),
+        (
+            json!({"additional_data": {"more": 1}}),
+            JsonMode::MergePatch,
+        ),
+    ];
+    let mut users = Vec::new();
+    for (i, (body, mode)) in bodies.into_iter().enumerate() {
+        let detail = new_detail(
+            &format!("m{i}"),
+            json!({
+                "user_type": "d", "bio": "old bio", "country": "old country",
+                "github_url": "https://github.com/old", "communication_preferences_email": true,
+                "dob": "1990-01-02", "company_info": {"old": 1}, "additional_data": {"keep": true},
+            }),
+        );
+        store.repository.insert(&detail).await.unwrap();
+        users.push((detail, body, mode));
+    }
+    users
+}
+
+/// Sends the updates of [`mixed_field_users`] at once (the first alone, then the others while it
+/// runs) and holds each row to its own update: stored and answered, each equals its details with
+/// exactly its own patch applied.
+pub async fn mixed_field_updates_write_each_row_only_its_own(
+    store: &TestStore,
+    users: Vec<(UserDetail, Value, JsonMode)>,
+    release: impl std::future::Future<Output = ()>,
+) {
+    let mut tasks = Vec::new();
+    for (i, (current, body, mode)) in users.into_iter().enumerate() {
+        let applied = current.apply(&partial(&body), mode).unwrap();
+        let repository = store.repository.clone();
+        tasks.push(tokio::spawn(async move {
+            let outcome = repository
+                .update(&applied.detail, &applied.changed, None)
+                .await;
+            (applied.detail, outcome)
+        }));
+        if i == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    release.await;
+    for task in tasks {
+        let (mut expected, outcome) = task.await.unwrap();
+        let stored = outcome.unwrap().detail;
+        expected.version = stored.version;
+        assert_eq!(stored, expected, "the answer of {}", expected.user_id);
+        let read = store
+            .repository
+            .find_detail(&expected.user_id)
+            .await
+            .unwrap();
+        assert_eq!(read, expected, "the stored row of {}", expected.user_id);
+    }
+}

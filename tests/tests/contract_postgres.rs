@@ -355,50 +355,17 @@ async fn a_duplicate_create_keeps_its_connection() {
     test_store.cleanup().await;
 }
 
-/// Creates `user` with values in several scalar fields of each kind, so that a write that
-/// touched a field it did not send would show.
-async fn created_with_values(
-    repository: &dyn iam_ports::UserDetailsRepository,
-    user: &str,
-) -> iam_domain::UserDetail {
-    use iam_domain::{JsonMode, UserDetail, UserId, Version};
-    let body = serde_json::json!({
-        "user_type": "d", "bio": "old bio", "country": "old country",
-        "github_url": "https://github.com/old", "communication_preferences_email": true,
-        "dob": "1990-01-02", "company_info": {"old": 1}, "additional_data": {"keep": true},
-    });
-    let patch = parsed(body, WriteMode::Create);
-    let id = UserId::parse(user).unwrap();
-    let detail = UserDetail::create(id, Version::new(1), &patch, JsonMode::Replace).unwrap();
-    repository.insert(&detail).await.unwrap();
-    detail
-}
-
 /// Updates of different fields of different users share one batch statement (a column mask):
 /// each row gets exactly the fields its own update wrote, and every other field keeps its stored
-/// value, whatever the other rows of the batch wrote.
+/// value, whatever the other rows of the batch wrote. A trigger makes the first update slow, so
+/// that the others queue into one batch behind it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_batch_of_different_fields_writes_each_row_only_its_own() {
-    use iam_domain::JsonMode;
+    use iam_tests::contract::{mixed_field_updates_write_each_row_only_its_own, mixed_field_users};
     use sqlx::Connection;
 
     let store = iam_tests::stores::postgres().await;
-    let bodies = [
-        serde_json::json!({"bio": "slow"}),
-        serde_json::json!({"bio": "new bio"}),
-        serde_json::json!({"country": "new country"}),
-        serde_json::json!({"github_url": null}),
-        serde_json::json!({"communication_preferences_email": false}),
-        serde_json::json!({"bio": "two", "country": "fields"}),
-        serde_json::json!({"company_info": {"new": 2}}),
-        serde_json::json!({"dob": "2001-03-04"}),
-        serde_json::json!({"additional_data": {"more": 1}}),
-    ];
-    let mut currents = Vec::new();
-    for i in 0..bodies.len() {
-        currents.push(created_with_values(store.repository.as_ref(), &format!("m{i}")).await);
-    }
-    // 'slow' holds the update lane while the others queue into one batch.
+    let users = mixed_field_users(&store, "slow").await;
     let mut conn = sqlx::PgConnection::connect(&store.url).await.unwrap();
     sqlx::query(
         "CREATE FUNCTION test_slow_bio() RETURNS trigger LANGUAGE plpgsql AS $$ \
@@ -415,40 +382,7 @@ async fn a_batch_of_different_fields_writes_each_row_only_its_own() {
     .await
     .unwrap();
     conn.close().await.unwrap();
-
-    let mut tasks = Vec::new();
-    for (i, (current, body)) in currents.into_iter().zip(bodies).enumerate() {
-        let mode = if body.get("additional_data").is_some() {
-            JsonMode::MergePatch
-        } else {
-            JsonMode::Replace
-        };
-        let applied = current
-            .apply(&parsed(body, WriteMode::Partial), mode)
-            .unwrap();
-        let repository = store.repository.clone();
-        tasks.push(tokio::spawn(async move {
-            let outcome = repository
-                .update(&applied.detail, &applied.changed, None)
-                .await;
-            (applied.detail, outcome)
-        }));
-        if i == 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    }
-    for task in tasks {
-        let (mut expected, outcome) = task.await.unwrap();
-        let stored = outcome.unwrap().detail;
-        expected.version = stored.version;
-        assert_eq!(stored, expected, "the answer of {}", expected.user_id);
-        let read = store
-            .repository
-            .find_detail(&expected.user_id)
-            .await
-            .unwrap();
-        assert_eq!(read, expected, "the stored row of {}", expected.user_id);
-    }
+    mixed_field_updates_write_each_row_only_its_own(&store, users, async {}).await;
     store.cleanup().await;
 }
 
@@ -465,7 +399,17 @@ async fn a_batch_locks_its_rows_in_user_id_order() {
     let store = iam_tests::stores::postgres().await;
     let mut currents = Vec::new();
     for user in ["b", "a", "c"] {
-        currents.push(created_with_values(store.repository.as_ref(), user).await);
+        let patch = parsed(serde_json::json!({"user_type": "d"}), WriteMode::Create);
+        let id = iam_domain::UserId::parse(user).unwrap();
+        let detail = iam_domain::UserDetail::create(
+            id,
+            iam_domain::Version::new(1),
+            &patch,
+            JsonMode::Replace,
+        )
+        .unwrap();
+        store.repository.insert(&detail).await.unwrap();
+        currents.push(detail);
     }
     let lock = |user: &'static str| {
         let url = store.url.clone();

@@ -13,6 +13,7 @@
 #[cfg(feature = "test-support")]
 mod facts;
 mod store;
+mod update_batch;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -36,12 +37,14 @@ pub struct SqliteStore {
     batching: Arc<Batching>,
 }
 
-/// The lanes of the reads concurrent requests share ([`iam_batch`]): reads of a whole profile and
-/// of the details alone by user id. With sqlx, each statement is a hand-off to the connection's
-/// worker thread and back; a batch pays it once for every read waiting at that moment.
+/// The lanes of the statements concurrent requests share ([`iam_batch`]): reads of a whole profile
+/// and of the details alone by user id, and updates of scalar fields. With sqlx, each statement is
+/// a hand-off to the connection's worker thread and back; a batch pays it once for every request
+/// waiting at that moment.
 struct Batching {
     profile_reads: store::ReadLanes,
     detail_reads: store::ReadLanes,
+    scalar_updates: update_batch::UpdateLanes,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -88,6 +91,7 @@ impl SqliteStore {
         let batching = Arc::new(Batching {
             profile_reads: iam_batch::read_lanes(lanes),
             detail_reads: iam_batch::read_lanes(lanes),
+            scalar_updates: update_batch::update_lanes(),
         });
         Ok(Self {
             readers,

@@ -11,7 +11,7 @@ use iam_domain::{
     Catalogue, CatalogueEntry, Field, List, StoredProfile, UserDetail, UserId, Version,
 };
 use iam_ports::{
-    start_write, Cause, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError,
+    start_write, Cause, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, TimedOut,
     UnreadableRow, UserDetailsRepository,
 };
 use sqlx::query::Query;
@@ -19,6 +19,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::types::Json;
 use sqlx::{Connection, Row, Sqlite, SqliteConnection, SqlitePool};
 
+use crate::update_batch::{self, ScalarUpdate, UpdateAnswer};
 use crate::SqliteStore;
 
 type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
@@ -143,7 +144,7 @@ static SELECT_DETAILS: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The whole stored profiles of the users in `?1` (a JSON array of ids).
-static SELECT_PROFILES: LazyLock<String> = LazyLock::new(|| {
+pub(crate) static SELECT_PROFILES: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT d.*, {}, {FIGURE_COLUMNS} FROM user_details d \
          WHERE d.user_id IN (SELECT value FROM json_each(?1))",
@@ -468,6 +469,9 @@ impl UserDetailsRepository for SqliteStore {
         changed: &[Field],
         expected: Option<Version>,
     ) -> Result<StoredProfile, RepoUpdateError> {
+        if !changed.iter().any(|f| f.is_list()) {
+            return self.update_batched(detail, changed, expected).await;
+        }
         let error = |e| classify(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected);
         let scalars: Vec<Field> = changed.iter().copied().filter(|f| !f.is_list()).collect();
         let mut sets: Vec<String> = scalars
@@ -545,5 +549,56 @@ impl UserDetailsRepository for SqliteStore {
     async fn ping(&self) -> Result<(), Cause> {
         sqlx::query("SELECT 1").execute(&self.readers).await?;
         Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// An update that touches no list, batched with the concurrent scalar updates of other users
+    /// ([`crate::update_batch`]).
+    async fn update_batched(
+        &self,
+        detail: &UserDetail,
+        changed: &[Field],
+        expected: Option<Version>,
+    ) -> Result<StoredProfile, RepoUpdateError> {
+        let error = |e| classify(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected);
+        let job = ScalarUpdate {
+            detail: Arc::new(detail.clone()),
+            scalars: changed.iter().copied().filter(|f| !f.is_list()).collect(),
+            expected,
+        };
+        let lanes = &self.batching.scalar_updates;
+        match update_batch::update(lanes, &self.writer, job.clone()).await {
+            UpdateAnswer::Row(row) => self.updated(row.as_deref(), &job).await,
+            UpdateAnswer::Alone => {
+                // The batch this update was in failed as a whole: alone, it fails only if it is
+                // the cause. (Its gate was started when the batch took it.)
+                let rows = update_batch::run(&self.writer, std::slice::from_ref(&job))
+                    .await
+                    .map_err(error)?;
+                self.updated(rows.get(detail.user_id.as_str()).map(|r| &**r), &job)
+                    .await
+            }
+            UpdateAnswer::Failed(e) => Err(RepoUpdateError::Unavailable(Box::new(e))),
+            UpdateAnswer::Refused => Err(TimedOut.into()),
+        }
+    }
+
+    /// The outcome of a scalar update: its profile row, or why it touched none.
+    async fn updated(
+        &self,
+        row: Option<&SqliteRow>,
+        job: &ScalarUpdate,
+    ) -> Result<StoredProfile, RepoUpdateError> {
+        let error = |e| classify(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected);
+        match row {
+            Some(row) => profile_of(row, &job.detail.user_id).map_err(RepoUpdateError::Unexpected),
+            None => {
+                let mut conn = self.readers.acquire().await.map_err(error)?;
+                Err(missed(&mut conn, &job.detail.user_id, job.expected)
+                    .await
+                    .map_err(error)?)
+            }
+        }
     }
 }
