@@ -203,7 +203,7 @@ pub const KEYS: [Key; 23] = [
         "IAM_POOL_SIZE",
         "pool_size",
         "16",
-        "most database connections (SQLite: readers, at most 4)",
+        "most database connections (SQLite: readers, at most 2)",
     ),
     key(
         "IAM_BODY_LIMIT",
