@@ -41,6 +41,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use iam_domain::{Field, UserDetail, Version};
 use iam_ports::WriteGate;
 use tokio::sync::oneshot;
 
@@ -308,6 +309,77 @@ where
                     let error = BatchError(Arc::new(error));
                     vec![Err(error); batch.jobs().len()]
                 }
+            };
+            batch.finish(answers)
+        }
+    }
+}
+
+/// One update of scalar fields waiting for a batch: the new details, the changed scalar fields,
+/// the guard (the version the row must have, when the update has one).
+#[derive(Clone)]
+pub struct ScalarUpdate {
+    /// The details as they are to be stored.
+    pub detail: Arc<UserDetail>,
+    /// The scalar fields the update writes (the others keep their stored values).
+    pub scalars: Arc<[Field]>,
+    /// The guard.
+    pub expected: Option<Version>,
+}
+
+/// What a batched update tells its job.
+pub enum Written<R, E> {
+    /// The updated row, or `None` when the guard failed or the row is gone.
+    Row(Option<Arc<R>>),
+    /// The batch failed as a whole, not for the database's sake: run alone.
+    Alone,
+    /// The database is unavailable.
+    Failed(BatchError<E>),
+    /// The request's time ran out before its update started ([`WriteGate`]): not run.
+    Refused,
+}
+
+/// The lane of scalar updates: one batch at a time, of distinct users (the statement could apply
+/// only one of two updates of one row).
+pub type UpdateLanes<R, E> = Lanes<ScalarUpdate, Written<R, E>>;
+
+/// New lanes of scalar updates.
+pub fn update_lanes<R, E>() -> UpdateLanes<R, E> {
+    Lanes::for_writes(1, |a, b| a.detail.user_id != b.detail.user_id)
+}
+
+/// Runs `update` in a batch with the updates of other users waiting for the lane (alone when
+/// none waits): the leader calls `run` with the batch's jobs, which answers the updated rows by
+/// user id. When `run` fails and `unavailable` says the database is (down, busy), every job
+/// fails with that error; any other failure (one bad row) makes each job run alone, so that it
+/// fails only its own request.
+pub async fn update<R, E, F, Fut>(
+    lanes: &UpdateLanes<R, E>,
+    update: ScalarUpdate,
+    run: F,
+    unavailable: fn(&E) -> bool,
+) -> Written<R, E>
+where
+    F: FnOnce(Vec<ScalarUpdate>) -> Fut,
+    Fut: Future<Output = Result<HashMap<String, Arc<R>>, E>>,
+{
+    match lanes.join(update).await {
+        Turn::Answer(answer) => answer,
+        Turn::Refused => Written::Refused,
+        Turn::Lead(batch) => {
+            let answers = match run(batch.jobs().to_vec()).await {
+                Ok(rows) => batch
+                    .jobs()
+                    .iter()
+                    .map(|job| Written::Row(rows.get(job.detail.user_id.as_str()).cloned()))
+                    .collect(),
+                Err(error) if unavailable(&error) => {
+                    let error = BatchError(Arc::new(error));
+                    (0..batch.jobs().len())
+                        .map(|_| Written::Failed(error.clone()))
+                        .collect()
+                }
+                Err(_) => (0..batch.jobs().len()).map(|_| Written::Alone).collect(),
             };
             batch.finish(answers)
         }

@@ -96,7 +96,7 @@ impl PgStore {
         let batching = Arc::new(Batching {
             profile_reads: iam_batch::read_lanes(READ_LANES),
             detail_reads: iam_batch::read_lanes(READ_LANES),
-            scalar_updates: update_batch::update_lanes(),
+            scalar_updates: iam_batch::update_lanes(),
         });
         Ok(Self { pool, batching })
     }

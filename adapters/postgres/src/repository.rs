@@ -21,8 +21,9 @@ use sqlx::{Connection, PgConnection, Postgres, Row};
 use crate::errors::BatchError;
 use crate::errors::{classify, constraint, is_unavailable};
 use crate::read::{self, list_tables, SELECT_PROFILE};
-use crate::update_batch::{self, ScalarUpdate, UpdateAnswer};
+use crate::update_batch;
 use crate::PgStore;
+use iam_batch::{ScalarUpdate, Written};
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
 
@@ -264,8 +265,8 @@ impl PgStore {
             expected,
         };
         match update_batch::update(&self.batching.scalar_updates, &self.pool, job.clone()).await {
-            UpdateAnswer::Row(row) => self.updated(row.as_deref(), &job).await,
-            UpdateAnswer::Alone => {
+            Written::Row(row) => self.updated(row.as_deref(), &job).await,
+            Written::Alone => {
                 start_write()?;
                 let rows = update_batch::run(&self.pool, std::slice::from_ref(&job))
                     .await
@@ -273,8 +274,8 @@ impl PgStore {
                 self.updated(rows.get(detail.user_id.as_str()).map(|r| &**r), &job)
                     .await
             }
-            UpdateAnswer::Failed(error) => Err(RepoUpdateError::Unavailable(Box::new(error))),
-            UpdateAnswer::Refused => Err(TimedOut.into()),
+            Written::Failed(error) => Err(RepoUpdateError::Unavailable(Box::new(error))),
+            Written::Refused => Err(TimedOut.into()),
         }
     }
 

@@ -14,70 +14,34 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use iam_domain::stored::{self, Column};
-use iam_domain::{Field, UserDetail, Version};
+use iam_domain::{Field, Version};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 
-use iam_batch::{Lanes, Turn};
+use iam_batch::{ScalarUpdate, Written};
 
-use crate::errors::BatchError;
 use crate::errors::{is_rolled_back, is_unavailable};
 use crate::pool::Pool;
 use crate::read;
 
-/// One update waiting for a batch: the new details, the changed scalar fields, the guard.
-#[derive(Clone)]
-pub(crate) struct ScalarUpdate {
-    pub detail: Arc<UserDetail>,
-    pub scalars: Arc<[Field]>,
-    pub expected: Option<Version>,
-}
+/// The lane of scalar updates ([`iam_batch::update_lanes`]).
+pub(crate) type UpdateLanes = iam_batch::UpdateLanes<PgRow, sqlx::Error>;
 
-/// What a batched update tells its job.
-pub(crate) enum UpdateAnswer {
-    /// The updated profile row, or `None` when the guard failed or the row is gone.
-    Row(Option<Arc<PgRow>>),
-    /// The batch failed as a whole: run alone.
-    Alone,
-    /// The database is unavailable.
-    Failed(BatchError),
-    /// The request's time ran out before its update started ([`iam_ports::gate`]): not run.
-    Refused,
-}
-
-/// The lanes of scalar updates: one batch at a time, of distinct users.
-pub(crate) type UpdateLanes = Lanes<ScalarUpdate, UpdateAnswer>;
-
-pub(crate) fn update_lanes() -> UpdateLanes {
-    Lanes::for_writes(1, |a, b| a.detail.user_id != b.detail.user_id)
-}
-
-/// Runs `update` in a batch with the updates of other users waiting for the lane (alone when
-/// none waits), and answers it.
-pub(crate) async fn update(lanes: &UpdateLanes, pool: &Pool, update: ScalarUpdate) -> UpdateAnswer {
-    match lanes.join(update).await {
-        Turn::Answer(answer) => answer,
-        Turn::Refused => UpdateAnswer::Refused,
-        Turn::Lead(batch) => {
-            let answers = match run(pool, batch.jobs()).await {
-                Ok(rows) => batch
-                    .jobs()
-                    .iter()
-                    .map(|job| UpdateAnswer::Row(rows.get(job.detail.user_id.as_str()).cloned()))
-                    .collect(),
-                Err(error) if is_unavailable(&error) && !is_rolled_back(&error) => {
-                    let error = iam_batch::BatchError(Arc::new(error));
-                    (0..batch.jobs().len())
-                        .map(|_| UpdateAnswer::Failed(error.clone()))
-                        .collect()
-                }
-                Err(_) => (0..batch.jobs().len())
-                    .map(|_| UpdateAnswer::Alone)
-                    .collect(),
-            };
-            batch.finish(answers)
-        }
-    }
+/// Runs `job` in a batch ([`iam_batch::update`]) of [`run`]. A batch the database rolled back (a
+/// deadlock or serialization failure with another client) is split like one with a bad row.
+pub(crate) async fn update(
+    lanes: &UpdateLanes,
+    pool: &Pool,
+    job: ScalarUpdate,
+) -> Written<PgRow, sqlx::Error> {
+    let unavailable = |e: &sqlx::Error| is_unavailable(e) && !is_rolled_back(e);
+    iam_batch::update(
+        lanes,
+        job,
+        |jobs| async move { run(pool, &jobs).await },
+        unavailable,
+    )
+    .await
 }
 
 /// The scalar fields, in declaration order: bit `i` of a row's mask says that the `i`-th of them

@@ -91,7 +91,7 @@ impl SqliteStore {
         let batching = Arc::new(Batching {
             profile_reads: iam_batch::read_lanes(lanes),
             detail_reads: iam_batch::read_lanes(lanes),
-            scalar_updates: update_batch::update_lanes(),
+            scalar_updates: iam_batch::update_lanes(),
         });
         Ok(Self {
             readers,

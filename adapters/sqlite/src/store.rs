@@ -19,8 +19,9 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::types::Json;
 use sqlx::{Connection, Row, Sqlite, SqliteConnection, SqlitePool};
 
-use crate::update_batch::{self, ScalarUpdate, UpdateAnswer};
+use crate::update_batch;
 use crate::SqliteStore;
+use iam_batch::{ScalarUpdate, Written};
 
 type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
 
@@ -569,8 +570,8 @@ impl SqliteStore {
         };
         let lanes = &self.batching.scalar_updates;
         match update_batch::update(lanes, &self.writer, job.clone()).await {
-            UpdateAnswer::Row(row) => self.updated(row.as_deref(), &job).await,
-            UpdateAnswer::Alone => {
+            Written::Row(row) => self.updated(row.as_deref(), &job).await,
+            Written::Alone => {
                 // The batch this update was in failed as a whole: alone, it fails only if it is
                 // the cause. (Its gate was started when the batch took it.)
                 let rows = update_batch::run(&self.writer, std::slice::from_ref(&job))
@@ -579,8 +580,8 @@ impl SqliteStore {
                 self.updated(rows.get(detail.user_id.as_str()).map(|r| &**r), &job)
                     .await
             }
-            UpdateAnswer::Failed(e) => Err(RepoUpdateError::Unavailable(Box::new(e))),
-            UpdateAnswer::Refused => Err(TimedOut.into()),
+            Written::Failed(e) => Err(RepoUpdateError::Unavailable(Box::new(e))),
+            Written::Refused => Err(TimedOut.into()),
         }
     }
 

@@ -14,72 +14,32 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use iam_batch::{Lanes, Turn};
+use iam_batch::{ScalarUpdate, Written};
 use iam_domain::stored::{Column, Kind};
-use iam_domain::{Field, UserDetail, Version};
+use iam_domain::Field;
 use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqlitePool};
 
 use crate::store::{is_unavailable, SELECT_PROFILES};
 
-/// One update waiting for a batch: the new details, the changed scalar fields, the guard.
-#[derive(Clone)]
-pub(crate) struct ScalarUpdate {
-    pub detail: Arc<UserDetail>,
-    pub scalars: Arc<[Field]>,
-    pub expected: Option<Version>,
-}
+/// The lane of scalar updates ([`iam_batch::update_lanes`]): one batch at a time (SQLite has one
+/// writer).
+pub(crate) type UpdateLanes = iam_batch::UpdateLanes<SqliteRow, sqlx::Error>;
 
-/// What a batched update tells its job.
-pub(crate) enum UpdateAnswer {
-    /// The updated profile row, or `None` when the guard failed or the row is gone.
-    Row(Option<Arc<SqliteRow>>),
-    /// The batch failed as a whole: run alone.
-    Alone,
-    /// The database is unavailable (busy past the timeout, I/O).
-    Failed(iam_batch::BatchError<sqlx::Error>),
-    /// The request's time ran out before its update started ([`iam_ports::gate`]): not run.
-    Refused,
-}
-
-/// The lane of scalar updates: one batch at a time (SQLite has one writer), of distinct users.
-pub(crate) type UpdateLanes = Lanes<ScalarUpdate, UpdateAnswer>;
-
-pub(crate) fn update_lanes() -> UpdateLanes {
-    Lanes::for_writes(1, |a, b| a.detail.user_id != b.detail.user_id)
-}
-
-/// Runs `update` in a batch with the updates of other users waiting for the lane (alone when
-/// none waits), and answers it.
+/// Runs `job` in a batch ([`iam_batch::update`]) of [`run`] on the writing connection.
 pub(crate) async fn update(
     lanes: &UpdateLanes,
     writer: &SqlitePool,
-    update: ScalarUpdate,
-) -> UpdateAnswer {
-    match lanes.join(update).await {
-        Turn::Answer(answer) => answer,
-        Turn::Refused => UpdateAnswer::Refused,
-        Turn::Lead(batch) => {
-            let answers = match run(writer, batch.jobs()).await {
-                Ok(rows) => batch
-                    .jobs()
-                    .iter()
-                    .map(|job| UpdateAnswer::Row(rows.get(job.detail.user_id.as_str()).cloned()))
-                    .collect(),
-                Err(error) if is_unavailable(&error) => {
-                    let error = iam_batch::BatchError(Arc::new(error));
-                    (0..batch.jobs().len())
-                        .map(|_| UpdateAnswer::Failed(error.clone()))
-                        .collect()
-                }
-                Err(_) => (0..batch.jobs().len())
-                    .map(|_| UpdateAnswer::Alone)
-                    .collect(),
-            };
-            batch.finish(answers)
-        }
-    }
+    job: ScalarUpdate,
+) -> Written<SqliteRow, sqlx::Error> {
+    iam_batch::update(
+        lanes,
+        job,
+        |jobs| async move { run(writer, &jobs).await },
+        is_unavailable,
+    )
+    .await
 }
 
 /// The scalar fields, in declaration order: bit `i` of a row's mask says that the `i`-th of them
