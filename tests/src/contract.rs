@@ -935,3 +935,73 @@ pub async fn mixed_field_updates_write_each_row_only_its_own(
         assert_eq!(read, expected, "the stored row of {}", expected.user_id);
     }
 }
+
+/// Six users `u0` to `u5` with details and nothing else, for
+/// [`one_failing_row_fails_only_its_own_update`].
+pub async fn six_users(store: &TestStore) -> Vec<UserDetail> {
+    let mut users = Vec::new();
+    for i in 0..6 {
+        let detail = new_detail(&format!("u{i}"), json!({"user_type": "d"}));
+        store.repository.insert(&detail).await.unwrap();
+        users.push(detail);
+    }
+    users
+}
+
+/// When a batch of scalar updates fails on one row, each update runs alone: the others land and
+/// only the failing one reports the failure, leaving its row as it was. Six users; the caller
+/// makes a `bio` of `"refused"` fail (a trigger) and the first update slow (`first_bio`, or a lock
+/// it lets go in `release`), so that the others queue into one batch behind it.
+pub async fn one_failing_row_fails_only_its_own_update(
+    store: &TestStore,
+    users: Vec<UserDetail>,
+    first_bio: &str,
+    release: impl std::future::Future<Output = ()>,
+) {
+    let mut tasks = Vec::new();
+    for (i, current) in users.into_iter().enumerate() {
+        let bio = match i {
+            0 => first_bio.to_owned(),
+            3 => "refused".to_owned(),
+            _ => format!("bio {i}"),
+        };
+        tasks.push((current, bio));
+    }
+    let mut running = Vec::new();
+    for (i, (current, bio)) in tasks.into_iter().enumerate() {
+        let applied = current
+            .apply(&partial(&json!({"bio": bio})), JsonMode::Replace)
+            .unwrap();
+        let repository = store.repository.clone();
+        running.push((
+            bio,
+            tokio::spawn(async move {
+                repository
+                    .update(&applied.detail, &applied.changed, None)
+                    .await
+            }),
+        ));
+        if i == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    release.await;
+    for (i, (bio, task)) in running.into_iter().enumerate() {
+        let outcome = task.await.unwrap();
+        if i == 3 {
+            assert!(
+                matches!(outcome, Err(RepoUpdateError::Unexpected(_))),
+                "the refused row: {outcome:?}"
+            );
+        } else {
+            let profile = outcome.unwrap_or_else(|e| panic!("u{i}: {e:?}"));
+            assert_eq!(profile.detail.bio.unwrap().as_str(), bio);
+        }
+    }
+    let refused = store.repository.find_detail(&user("u3")).await.unwrap();
+    assert_eq!(
+        refused.bio, None,
+        "the refused update left the row as it was"
+    );
+}

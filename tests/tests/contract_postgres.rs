@@ -236,25 +236,11 @@ fn parsed(body: serde_json::Value, mode: WriteMode) -> iam_domain::UserDetailPat
     parse_patch(&body, options).unwrap()
 }
 
-/// When a batch of updates fails on one row, each update runs alone: the others land and only
-/// the failing one reports the failure.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn one_failing_row_fails_only_its_own_update() {
-    use iam_domain::{JsonMode, UserDetail, UserId, Version};
-    use iam_ports::RepoUpdateError;
+/// The test's rules on `bio`: `slow` takes 0.3 s to write (so that the updates sent after it
+/// queue into one batch), `refused` fails.
+async fn bio_rules(url: &str) {
     use sqlx::Connection;
-
-    let store = iam_tests::stores::postgres().await;
-    let mut currents = Vec::new();
-    for i in 0..10 {
-        let patch = parsed(serde_json::json!({"user_type": "d"}), WriteMode::Create);
-        let id = UserId::parse(format!("u{i}")).unwrap();
-        let detail = UserDetail::create(id, Version::new(1), &patch, JsonMode::Replace).unwrap();
-        store.repository.insert(&detail).await.unwrap();
-        currents.push(detail);
-    }
-    // 'slow' holds the update lane while the others queue into one batch; 'refused' fails.
-    let mut conn = sqlx::PgConnection::connect(&store.url).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     sqlx::query(
         "CREATE FUNCTION test_bio_rules() RETURNS trigger LANGUAGE plpgsql AS $$ \
          BEGIN \
@@ -274,52 +260,17 @@ async fn one_failing_row_fails_only_its_own_update() {
     .await
     .unwrap();
     conn.close().await.unwrap();
+}
 
-    let mut tasks = Vec::new();
-    for (i, current) in currents.into_iter().enumerate() {
-        let bio = match i {
-            0 => "slow".to_owned(),
-            5 => "refused".to_owned(),
-            _ => format!("bio {i}"),
-        };
-        let patch = parsed(serde_json::json!({"bio": bio}), WriteMode::Partial);
-        let applied = current.apply(&patch, JsonMode::Replace).unwrap();
-        let repository = store.repository.clone();
-        tasks.push(tokio::spawn(async move {
-            repository
-                .update(&applied.detail, &applied.changed, None)
-                .await
-        }));
-        if i == 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    }
-    for (i, task) in tasks.into_iter().enumerate() {
-        let outcome = task.await.unwrap();
-        if i == 5 {
-            assert!(
-                matches!(outcome, Err(RepoUpdateError::Unexpected(_))),
-                "the refused row: {outcome:?}"
-            );
-        } else {
-            let profile = outcome.unwrap_or_else(|e| panic!("u{i}: {e:?}"));
-            let expected = if i == 0 {
-                "slow".to_owned()
-            } else {
-                format!("bio {i}")
-            };
-            assert_eq!(profile.detail.bio.unwrap().as_str(), expected);
-        }
-    }
-    let refused = store
-        .repository
-        .find_detail(&UserId::parse("u5").unwrap())
-        .await
-        .unwrap();
-    assert_eq!(
-        refused.bio, None,
-        "the refused update left the row as it was"
-    );
+/// When a batch of updates fails on one row, each update runs alone: the others land and only
+/// the failing one reports the failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_failing_row_fails_only_its_own_update() {
+    let store = iam_tests::stores::postgres().await;
+    let users = iam_tests::contract::six_users(&store).await;
+    bio_rules(&store.url).await;
+    iam_tests::contract::one_failing_row_fails_only_its_own_update(&store, users, "slow", async {})
+        .await;
     store.cleanup().await;
 }
 
@@ -362,26 +313,10 @@ async fn a_duplicate_create_keeps_its_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_batch_of_different_fields_writes_each_row_only_its_own() {
     use iam_tests::contract::{mixed_field_updates_write_each_row_only_its_own, mixed_field_users};
-    use sqlx::Connection;
 
     let store = iam_tests::stores::postgres().await;
     let users = mixed_field_users(&store, "slow").await;
-    let mut conn = sqlx::PgConnection::connect(&store.url).await.unwrap();
-    sqlx::query(
-        "CREATE FUNCTION test_slow_bio() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN IF NEW.bio = 'slow' THEN PERFORM pg_sleep(0.3); END IF; RETURN NEW; END $$",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    sqlx::query(
-        "CREATE TRIGGER test_slow_bio BEFORE UPDATE ON user_details \
-         FOR EACH ROW EXECUTE FUNCTION test_slow_bio()",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    conn.close().await.unwrap();
+    bio_rules(&store.url).await;
     mixed_field_updates_write_each_row_only_its_own(&store, users, async {}).await;
     store.cleanup().await;
 }
