@@ -47,13 +47,14 @@ pub(crate) async fn update(
 /// The scalar fields, in declaration order: bit `i` of a row's mask says that the `i`-th of them
 /// is written.
 static SCALARS: LazyLock<Vec<(Field, Kind)>> = LazyLock::new(|| {
-    let scalars: Vec<(Field, Kind)> = Field::ALL
+    Field::ALL
         .iter()
         .filter_map(|f| Kind::of(*f).map(|kind| (*f, kind)))
-        .collect();
-    assert!(scalars.len() < 32, "a row's mask is an int4");
-    scalars
+        .collect()
 });
+
+// A row's mask is an `int4`: every field has a bit below its sign bit.
+const _: () = assert!(Field::COUNT < 32);
 
 /// The one statement of every scalar update ([`statement`]).
 static STATEMENT: LazyLock<String> = LazyLock::new(|| statement(&SCALARS));

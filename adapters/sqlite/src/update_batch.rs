@@ -44,11 +44,12 @@ pub(crate) async fn update(
 
 /// The scalar fields, in declaration order: bit `i` of a row's mask says that the `i`-th of them
 /// is written.
-static SCALARS: LazyLock<Vec<Field>> = LazyLock::new(|| {
-    let scalars: Vec<Field> = Field::ALL.into_iter().filter(|f| !f.is_list()).collect();
-    assert!(scalars.len() < 63, "a row's mask is an integer");
-    scalars
-});
+static SCALARS: LazyLock<Vec<Field>> =
+    LazyLock::new(|| Field::ALL.into_iter().filter(|f| !f.is_list()).collect());
+
+// A row's mask is a JSON integer SQLite reads as a 64-bit one: every field has a bit below its
+// sign bit.
+const _: () = assert!(Field::COUNT < 63);
 
 /// The one statement of every scalar update. `?1` is a JSON array with one array per row:
 /// `[user_id, expected version or null, mask, value of each scalar field…]`; a field whose bit
