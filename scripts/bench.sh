@@ -33,26 +33,9 @@ connections=${BENCH_CONNECTIONS:-64}
 pg_clients=${BENCH_PG_CLIENTS:-16}
 
 . scripts/pg-private.sh
-if ! command -v wrk >/dev/null; then
-  echo "bench: installing wrk" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
-
-cargo build --release --quiet -p iam-server -p iam-bench
-server=${BENCH_SERVER:-target/release/iam-server}
-seeder=target/release/iam-bench
-
-work=$(mktemp -d)
-secret="bench-$(date +%s%N)"
-db="iam_bench_$$"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  pg_private_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. scripts/bench/load.sh
+load_setup bench
+server=${BENCH_SERVER:-$server}
 
 # PostgreSQL: a private cluster with its default (durable) settings, so that pgbench and the
 # service are measured on the same server in the same run.
@@ -74,8 +57,6 @@ pgbench_tps() {
   pgbench -h 127.0.0.1 -n -M prepared -c "$pg_clients" -j 2 -T "$seconds" -D users="$users" \
     "$@" "$db" 2>/dev/null | awk '/^tps = /{print $3; exit}'
 }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 
 start_server() {
   local url=$1

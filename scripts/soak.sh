@@ -17,25 +17,8 @@ connections=32
 pool=8
 
 . scripts/pg-private.sh
-if ! command -v wrk >/dev/null; then
-  echo "soak: installing wrk" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
-cargo build --release --quiet -p iam-server -p iam-bench
-server=target/release/iam-server
-seeder=target/release/iam-bench
-
-work=$(mktemp -d)
-secret="soak-$(date +%s%N)"
-db="iam_soak_$$"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  pg_private_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. scripts/bench/load.sh
+load_setup soak
 
 pg_private_start fast
 pg_url="postgres://postgres:$PGPASSWORD@127.0.0.1:$PGPORT/$db"
@@ -46,7 +29,6 @@ echo "soak: seeding $total users on PostgreSQL and SQLite" >&2
 "$seeder" --database-url "sqlite://$work/iam.db" --users "$total" --secret "$secret" \
   --tokens "$work/sqlite-tokens" --concurrency 4 >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$server_pid/status"; }
 pg_connections() { psql -d postgres -qAtc "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db'"; }
 
