@@ -19,6 +19,8 @@
 //! - [`figures`]: the read-only figures (rank, streaks, titles) as pure functions over plain facts.
 //! - [`profile`]: [`UserProfile`], details with catalogue entries and figures, and
 //!   [`StoredProfile`], the same with the facts the figures come from.
+//! - [`social`]: following, the public view's private fields, and the checks of the facts the
+//!   platform records (ratings, days, titles).
 //! - [`stored`]: each field as a plain column value and back, for any store.
 //! - [`errors`]: [`InvalidFields`], the fields a write could not take.
 //!
@@ -65,6 +67,7 @@ pub mod figures;
 pub mod merge;
 pub mod patch;
 pub mod profile;
+pub mod social;
 pub mod stored;
 pub mod values;
 
@@ -77,4 +80,5 @@ pub use figures::{FigureInputs, Figures};
 pub use merge::{Applied, JsonMode};
 pub use patch::Patch;
 pub use profile::{CatalogueEntry, StoredProfile, UserProfile};
+pub use social::{FactError, Relation};
 pub use values::{UserId, ValueError, Version};

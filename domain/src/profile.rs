@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 
 use crate::detail::UserDetail;
 use crate::figures::{FigureInputs, Figures};
+use crate::social::Relation;
 
 /// One entry of a catalogue (developer skills, investment interests, tags), as linked to a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,8 +56,14 @@ pub struct StoredProfile {
 impl StoredProfile {
     /// The profile with its figures as of `today` (the UTC date), by [`Figures::compute`].
     pub fn as_of(self, today: NaiveDate) -> UserProfile {
+        self.seen(today, Relation::default())
+    }
+
+    /// The profile as another user sees it (the figures with `relation`, by [`Figures::viewed`]);
+    /// the representation leaves the private fields out.
+    pub fn seen(self, today: NaiveDate, relation: Relation) -> UserProfile {
         UserProfile {
-            figures: Figures::compute(&self.facts, today),
+            figures: Figures::viewed(&self.facts, today, relation),
             detail: self.detail,
             skills: self.skills,
             investment_interests: self.investment_interests,

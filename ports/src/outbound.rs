@@ -2,10 +2,11 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use iam_domain::social::{Rating, RatingDomain, TitleName};
 use iam_domain::stored::{RestoreError, Restored};
 
 use crate::gate::TimedOut;
-use iam_domain::{Field, StoredProfile, UserDetail, UserId, Version};
+use iam_domain::{Field, Relation, StoredProfile, UserDetail, UserId, Version};
 
 /// The cause of an unexpected failure, kept for the log.
 pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -160,46 +161,88 @@ pub trait UserDetailsRepository: Send + Sync {
 }
 
 /// Why recording or reading figure facts failed.
-#[cfg(any(test, feature = "test-support"))]
 #[derive(Debug, thiserror::Error)]
 pub enum FigureFactsError {
+    /// The user to follow has no details ([`FigureFacts::follow`] only).
+    #[error("user details not found")]
+    NotFound,
     /// Storage cannot be reached.
     #[error("storage unavailable")]
     Unavailable(#[source] Cause),
-    /// Anything else (for example a user following themselves).
+    /// Anything else (for example a user following themselves, which storage refuses too).
     #[error("unexpected storage failure")]
     Unexpected(#[source] Cause),
 }
 
 /// The facts the read-only figures are computed from: the follow graph, domain ratings, activity
-/// and freeze days, unlocked titles. This service only reads them (inside
-/// [`UserDetailsRepository::find`], in the same round trip); until a use case records them, this
-/// port exists for tests and the benchmark's seeding, behind the `test-support` feature. Recording
-/// is idempotent: the same fact twice is one fact.
-#[cfg(any(test, feature = "test-support"))]
+/// and freeze days, unlocked titles. Profiles read them inside
+/// [`UserDetailsRepository::find`], in the same round trip; this port records and removes them.
+/// Each call is one statement: recording is idempotent (the same fact twice is one fact; a new
+/// rating in a domain replaces the old one; a title unlocked again keeps its first time), and
+/// removing what is not there does nothing. Facts belong to a user id, with or without details:
+/// deleting details leaves them.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait FigureFacts: Send + Sync {
-    /// `follower` follows `followee`.
+    /// `follower` follows `followee`, who must have details.
     ///
     /// # Errors
-    /// `Unexpected` when a user would follow themselves.
+    /// `NotFound` when `followee` has no details; `Unexpected` when a user would follow
+    /// themselves.
     async fn follow(&self, follower: &UserId, followee: &UserId) -> Result<(), FigureFactsError>;
+    /// `follower` no longer follows `followee`.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn unfollow(&self, follower: &UserId, followee: &UserId) -> Result<(), FigureFactsError>;
+    /// How `viewer` and `viewed` follow each other.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn relation(
+        &self,
+        viewer: &UserId,
+        viewed: &UserId,
+    ) -> Result<Relation, FigureFactsError>;
     /// Sets `user`'s rating in `domain`.
     ///
     /// # Errors
     /// `Unavailable` or `Unexpected`.
-    async fn rate(&self, user: &UserId, domain: &str, rating: f64) -> Result<(), FigureFactsError>;
+    async fn rate(
+        &self,
+        user: &UserId,
+        domain: &RatingDomain,
+        rating: Rating,
+    ) -> Result<(), FigureFactsError>;
+    /// Removes `user`'s rating in `domain`.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn remove_rating(
+        &self,
+        user: &UserId,
+        domain: &RatingDomain,
+    ) -> Result<(), FigureFactsError>;
     /// `user` was active on `day`.
     ///
     /// # Errors
     /// `Unavailable` or `Unexpected`.
     async fn record_activity(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError>;
+    /// Removes `user`'s activity on `day`.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn remove_activity(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError>;
     /// A streak freeze covered `day` for `user`.
     ///
     /// # Errors
     /// `Unavailable` or `Unexpected`.
     async fn record_freeze(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError>;
+    /// Removes the streak freeze of `user` on `day`.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn remove_freeze(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError>;
     /// `user` unlocked `title` at `at`.
     ///
     /// # Errors
@@ -207,10 +250,15 @@ pub trait FigureFacts: Send + Sync {
     async fn unlock_title(
         &self,
         user: &UserId,
-        title: &str,
+        title: &TitleName,
         at: DateTime<Utc>,
     ) -> Result<(), FigureFactsError>;
-    /// The plain data `user`'s figures are computed from.
+    /// Removes `title` from `user`'s unlocked titles.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Unexpected`.
+    async fn remove_title(&self, user: &UserId, title: &TitleName) -> Result<(), FigureFactsError>;
+    /// The plain data `user`'s figures are computed from (all zero for a user without facts).
     ///
     /// # Errors
     /// `Unavailable` or `Unexpected`.

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate, TimeZone, Utc};
+use iam_domain::social::{Rating, RatingDomain, TitleName};
 use iam_domain::{Field, JsonMode, UserDetail, UserId, UserProfile, Version};
 use iam_http::drf::{parse_patch, ParseOptions, WriteMode};
 use iam_ports::{
-    RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, Service, SystemClock,
-    UserDetailsService, WriteRequest,
+    FigureFactsError, RepoDeleteError, RepoFindError, RepoInsertError, RepoUpdateError, Service,
+    SystemClock, UserDetailsService, WriteRequest,
 };
 use serde_json::{json, Value};
 
@@ -37,6 +38,8 @@ macro_rules! contract_suite {
             ranks_stay_exact_as_ratings_move,
             stored_facts_follow_the_domain_rules_on_random_facts,
             figure_facts_exist_without_details,
+            follows_are_idempotent_and_relations_read_both_ways,
+            removed_facts_leave_the_figures,
             users_are_isolated,
             long_unicode_values_round_trip,
             concurrent_new_catalogue_names_get_one_id,
@@ -61,6 +64,18 @@ macro_rules! contract_suite {
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
+}
+
+fn rating_domain(name: &str) -> RatingDomain {
+    RatingDomain::parse(name).unwrap()
+}
+
+fn rated(value: f64) -> Rating {
+    Rating::new(value).unwrap()
+}
+
+fn title_name(name: &str) -> TitleName {
+    TitleName::parse(name).unwrap()
 }
 
 fn user(id: &str) -> UserId {
@@ -105,7 +120,8 @@ fn names(entries: &[iam_domain::CatalogueEntry]) -> Vec<&str> {
     entries.iter().map(|e| e.name.as_str()).collect()
 }
 
-async fn create(store: &TestStore, id: &str, body: Value) -> UserProfile {
+/// Creates `id`'s details from a write body, through the port.
+pub async fn create(store: &TestStore, id: &str, body: Value) -> UserProfile {
     store
         .repository
         .insert(&new_detail(id, body))
@@ -368,26 +384,43 @@ pub async fn delete_checks_the_expected_version(store: &TestStore) {
 /// Followers, rank (ties share a rank), streaks and titles come from the stored facts.
 pub async fn figures_are_computed_from_stored_facts(store: &TestStore) {
     create(store, "me", json!({"user_type": "d"})).await;
+    create(store, "a", json!({"user_type": "d"})).await;
     let f = &store.facts;
     for other in ["a", "b", "c"] {
         f.follow(&user(other), &user("me")).await.unwrap();
     }
     f.follow(&user("a"), &user("me")).await.unwrap(); // twice is once
     f.follow(&user("me"), &user("a")).await.unwrap();
-    f.rate(&user("me"), "nlp", 1500.0).await.unwrap();
-    f.rate(&user("me"), "vision", 1800.0).await.unwrap();
-    f.rate(&user("me"), "audio", 1800.0).await.unwrap(); // tie: "audio" sorts first
-    f.rate(&user("x"), "audio", 1900.0).await.unwrap();
-    f.rate(&user("y"), "audio", 1800.0).await.unwrap(); // equal: not higher
-    f.rate(&user("z"), "vision", 2500.0).await.unwrap();
+    f.rate(&user("me"), &rating_domain("nlp"), rated(1500.0))
+        .await
+        .unwrap();
+    f.rate(&user("me"), &rating_domain("vision"), rated(1800.0))
+        .await
+        .unwrap();
+    f.rate(&user("me"), &rating_domain("audio"), rated(1800.0))
+        .await
+        .unwrap(); // tie: "audio" sorts first
+    f.rate(&user("x"), &rating_domain("audio"), rated(1900.0))
+        .await
+        .unwrap();
+    f.rate(&user("y"), &rating_domain("audio"), rated(1800.0))
+        .await
+        .unwrap(); // equal: not higher
+    f.rate(&user("z"), &rating_domain("vision"), rated(2500.0))
+        .await
+        .unwrap();
     let day = |back: u64| today().checked_sub_days(Days::new(back)).unwrap();
     for back in [0, 1, 3, 4, 10, 11, 12, 13, 14] {
         f.record_activity(&user("me"), day(back)).await.unwrap();
     }
     f.record_freeze(&user("me"), day(2)).await.unwrap();
     let at = |h| Utc.with_ymd_and_hms(2026, 1, 1, h, 0, 0).unwrap();
-    f.unlock_title(&user("me"), "Expert", at(9)).await.unwrap();
-    f.unlock_title(&user("me"), "Novice", at(1)).await.unwrap();
+    f.unlock_title(&user("me"), &title_name("Expert"), at(9))
+        .await
+        .unwrap();
+    f.unlock_title(&user("me"), &title_name("Novice"), at(1))
+        .await
+        .unwrap();
 
     let figures = find(store, "me").await.figures;
     assert_eq!((figures.followers_count, figures.following_count), (3, 1));
@@ -432,7 +465,9 @@ pub async fn ranks_stay_exact_as_ratings_move(store: &TestStore) {
     ];
     for (i, rating) in values.iter().enumerate() {
         let id = format!("r{i}");
-        f.rate(&user(&id), "chess", *rating).await.unwrap();
+        f.rate(&user(&id), &rating_domain("chess"), rated(*rating))
+            .await
+            .unwrap();
         ratings.insert(id, *rating);
     }
     // Move some ratings, within a bucket and across buckets, up and down.
@@ -443,11 +478,15 @@ pub async fn ranks_stay_exact_as_ratings_move(store: &TestStore) {
         ("r6", 1500.0),
         ("r0", 1499.0),
     ] {
-        f.rate(&user(id), "chess", rating).await.unwrap();
+        f.rate(&user(id), &rating_domain("chess"), rated(rating))
+            .await
+            .unwrap();
         ratings.insert(id.to_owned(), rating);
     }
     // Another domain must not count.
-    f.rate(&user("other"), "go", 5000.0).await.unwrap();
+    f.rate(&user("other"), &rating_domain("go"), rated(5000.0))
+        .await
+        .unwrap();
     for (id, rating) in &ratings {
         let expected = ratings.values().filter(|r| *r > rating).count() as u64;
         let top = store.facts.inputs(&user(id)).await.unwrap().top.unwrap();
@@ -495,7 +534,9 @@ pub async fn stored_facts_follow_the_domain_rules_on_random_facts(store: &TestSt
                 let domain = DOMAINS[rng.gen_range(0..DOMAINS.len())];
                 // 0 to 55 by 5: six buckets of 10, with many ties, bucket edges included.
                 let rating = f64::from(rng.gen_range(0..12u32)) * 5.0;
-                f.rate(&id, domain, rating).await.unwrap();
+                f.rate(&id, &rating_domain(domain), rated(rating))
+                    .await
+                    .unwrap();
                 ratings.insert((who, domain), rating);
             }
             2 => {
@@ -512,7 +553,7 @@ pub async fn stored_facts_follow_the_domain_rules_on_random_facts(store: &TestSt
                 let title = format!("T{step}");
                 let at = Utc.timestamp_opt(1_700_000_000 + rng.gen_range(0..5) * 3600, 0);
                 let at = at.unwrap();
-                f.unlock_title(&id, &title, at).await.unwrap();
+                f.unlock_title(&id, &title_name(&title), at).await.unwrap();
                 let unlocked = iam_domain::figures::UnlockedTitle {
                     title,
                     unlocked_at: at,
@@ -563,19 +604,164 @@ pub async fn stored_facts_follow_the_domain_rules_on_random_facts(store: &TestSt
     }
 }
 
-/// Facts can be recorded and read for a user who has no details.
+/// Facts belong to a user id, with or without details: a user without details can be rated, and
+/// deleting details leaves the facts. Only a follow needs the followee's details.
 pub async fn figure_facts_exist_without_details(store: &TestStore) {
+    create(store, "b", json!({"user_type": "d"})).await;
     store.facts.follow(&user("a"), &user("b")).await.unwrap();
-    store.facts.rate(&user("b"), "nlp", 1200.5).await.unwrap();
+    store.repository.delete(&user("b"), None).await.unwrap();
+    store
+        .facts
+        .rate(&user("b"), &rating_domain("nlp"), rated(1200.5))
+        .await
+        .unwrap();
     let inputs = store.facts.inputs(&user("b")).await.unwrap();
     assert_eq!(inputs.followers, 1);
     assert_eq!(inputs.top.unwrap().rating.rating, 1200.5);
     let nobody = store.facts.inputs(&user("nobody")).await.unwrap();
     assert_eq!(nobody, Default::default());
+    let err = store
+        .facts
+        .follow(&user("a"), &user("b"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FigureFactsError::NotFound), "{err:?}");
+    create(store, "a", json!({"user_type": "d"})).await;
     assert!(
         store.facts.follow(&user("a"), &user("a")).await.is_err(),
         "no following oneself"
     );
+}
+
+/// Following twice is one follow, unfollowing twice (or a stranger) changes nothing, and the
+/// relation reads each direction on its own.
+pub async fn follows_are_idempotent_and_relations_read_both_ways(store: &TestStore) {
+    use iam_domain::Relation;
+    for id in ["a", "b", "c"] {
+        create(store, id, json!({"user_type": "d"})).await;
+    }
+    let f = &store.facts;
+    let relation = |viewer: &'static str, viewed: &'static str| async move {
+        f.relation(&user(viewer), &user(viewed)).await.unwrap()
+    };
+    let both = |is_following, is_followed_back| Relation {
+        is_following,
+        is_followed_back,
+    };
+    assert_eq!(relation("a", "b").await, both(false, false));
+    f.follow(&user("a"), &user("b")).await.unwrap();
+    f.follow(&user("a"), &user("b")).await.unwrap();
+    assert_eq!(relation("a", "b").await, both(true, false));
+    assert_eq!(relation("b", "a").await, both(false, true));
+    f.follow(&user("b"), &user("a")).await.unwrap();
+    assert_eq!(relation("a", "b").await, both(true, true));
+    assert_eq!(relation("a", "c").await, both(false, false));
+    let counts = |id: &'static str| async move {
+        let inputs = f.inputs(&user(id)).await.unwrap();
+        (inputs.followers, inputs.following)
+    };
+    assert_eq!(counts("a").await, (1, 1));
+    assert_eq!(counts("b").await, (1, 1));
+    f.unfollow(&user("a"), &user("b")).await.unwrap();
+    f.unfollow(&user("a"), &user("b")).await.unwrap();
+    f.unfollow(&user("a"), &user("c")).await.unwrap(); // a stranger
+    f.unfollow(&user("a"), &user("nobody")).await.unwrap(); // no details either
+    assert_eq!(relation("a", "b").await, both(false, true));
+    assert_eq!(counts("a").await, (1, 0));
+    assert_eq!(counts("b").await, (0, 1));
+    assert_eq!(counts("c").await, (0, 0));
+    let err = f.follow(&user("a"), &user("nobody")).await.unwrap_err();
+    assert!(matches!(err, FigureFactsError::NotFound), "{err:?}");
+    assert_eq!(counts("a").await, (1, 0));
+}
+
+/// Each kind of fact can be removed (removing what is not there does nothing), and the figures
+/// read back as the domain's rules give from what is left: the rank buckets and caches follow.
+pub async fn removed_facts_leave_the_figures(store: &TestStore) {
+    create(store, "me", json!({"user_type": "d"})).await;
+    let f = &store.facts;
+    let me = user("me");
+    f.rate(&me, &rating_domain("nlp"), rated(1500.0))
+        .await
+        .unwrap();
+    f.rate(&me, &rating_domain("vision"), rated(1700.0))
+        .await
+        .unwrap();
+    f.rate(&user("x"), &rating_domain("nlp"), rated(1600.0))
+        .await
+        .unwrap();
+    f.rate(&user("y"), &rating_domain("vision"), rated(1800.0))
+        .await
+        .unwrap();
+    let day = |back: u64| today().checked_sub_days(Days::new(back)).unwrap();
+    for back in 0..4 {
+        f.record_activity(&me, day(back)).await.unwrap();
+    }
+    f.record_freeze(&me, day(4)).await.unwrap();
+    f.record_activity(&me, day(5)).await.unwrap();
+    let at = |h| Utc.with_ymd_and_hms(2026, 1, 1, h, 0, 0).unwrap();
+    f.unlock_title(&me, &title_name("Novice"), at(1))
+        .await
+        .unwrap();
+    f.unlock_title(&me, &title_name("Expert"), at(2))
+        .await
+        .unwrap();
+    // Unlocked again later: the first time stays.
+    f.unlock_title(&me, &title_name("Novice"), at(3))
+        .await
+        .unwrap();
+    let figures = find(store, "me").await.figures;
+    assert_eq!(
+        (figures.top_domain_elo, figures.top_domain_rank),
+        (1700.0, 2)
+    );
+    assert_eq!((figures.streak, figures.streak_freeze_days), (5, 1));
+    assert_eq!(figures.unlocked_titles, ["Novice", "Expert"]);
+
+    f.remove_rating(&me, &rating_domain("vision"))
+        .await
+        .unwrap();
+    f.remove_rating(&me, &rating_domain("vision"))
+        .await
+        .unwrap();
+    f.remove_activity(&me, day(2)).await.unwrap();
+    f.remove_freeze(&me, day(4)).await.unwrap();
+    f.remove_freeze(&me, day(9)).await.unwrap(); // never recorded
+    f.remove_title(&me, &title_name("Expert")).await.unwrap();
+    f.remove_title(&me, &title_name("Grandmaster"))
+        .await
+        .unwrap();
+    let figures = find(store, "me").await.figures;
+    assert_eq!(
+        (figures.top_domain_elo, figures.top_domain_rank),
+        (1500.0, 2)
+    );
+    assert_eq!(
+        (
+            figures.streak,
+            figures.highest_streak,
+            figures.streak_freeze_days
+        ),
+        (2, 2, 0)
+    );
+    assert_eq!(figures.title, "Novice");
+    f.remove_rating(&me, &rating_domain("nlp")).await.unwrap();
+    f.remove_rating(&user("x"), &rating_domain("nlp"))
+        .await
+        .unwrap();
+    let figures = find(store, "me").await.figures;
+    assert_eq!((figures.top_domain_elo, figures.top_domain_rank), (0.0, 0));
+    // y's rank no longer counts me in vision.
+    f.rate(&me, &rating_domain("vision"), rated(1900.0))
+        .await
+        .unwrap();
+    let y = f.inputs(&user("y")).await.unwrap().top.unwrap();
+    assert_eq!(y.rated_higher, 1);
+    f.remove_rating(&me, &rating_domain("vision"))
+        .await
+        .unwrap();
+    let y = f.inputs(&user("y")).await.unwrap().top.unwrap();
+    assert_eq!(y.rated_higher, 0);
 }
 
 /// Writes to one user never show in another's details.

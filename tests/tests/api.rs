@@ -636,15 +636,23 @@ async fn lists_carry_catalogue_entries(app: &TestApp) {
 }
 
 async fn figures_come_from_stored_facts(app: &TestApp) {
+    use iam_domain::social::{Rating, RatingDomain, TitleName};
     use iam_domain::UserId;
     app.create("me", json!({"user_type": "d"})).await;
+    app.create("a", json!({"user_type": "d"})).await;
     let id = |s: &str| UserId::parse(s).unwrap();
+    let nlp = RatingDomain::parse("nlp").unwrap();
+    let title = |s: &str| TitleName::parse(s).unwrap();
+    let rating = |r: f64| Rating::new(r).unwrap();
     let facts = &app.store.facts;
     facts.follow(&id("a"), &id("me")).await.unwrap();
     facts.follow(&id("b"), &id("me")).await.unwrap();
     facts.follow(&id("me"), &id("a")).await.unwrap();
-    facts.rate(&id("me"), "nlp", 1650.5).await.unwrap();
-    facts.rate(&id("rival"), "nlp", 1700.0).await.unwrap();
+    facts.rate(&id("me"), &nlp, rating(1650.5)).await.unwrap();
+    facts
+        .rate(&id("rival"), &nlp, rating(1700.0))
+        .await
+        .unwrap();
     let today = chrono::Utc::now().date_naive();
     for back in 0..3 {
         facts
@@ -655,13 +663,13 @@ async fn figures_come_from_stored_facts(app: &TestApp) {
     facts
         .unlock_title(
             &id("me"),
-            "Novice",
+            &title("Novice"),
             chrono::Utc::now() - chrono::Duration::days(2),
         )
         .await
         .unwrap();
     facts
-        .unlock_title(&id("me"), "Expert", chrono::Utc::now())
+        .unlock_title(&id("me"), &title("Expert"), chrono::Utc::now())
         .await
         .unwrap();
     let (_, _, body) = send(app.as_user("me", Method::GET, ME)).await;

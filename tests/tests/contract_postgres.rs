@@ -106,6 +106,7 @@ fn normalized(mut inputs: iam_domain::figures::FigureInputs) -> iam_domain::figu
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cached_figures_follow_every_fact_write() {
     use chrono::{Duration, NaiveDate, TimeZone, Utc};
+    use iam_domain::social::{Rating, RatingDomain, TitleName};
     use iam_domain::UserId;
     use sqlx::Connection;
     use std::sync::Arc;
@@ -114,6 +115,10 @@ async fn cached_figures_follow_every_fact_write() {
     let users: Vec<UserId> = (0..12)
         .map(|i| UserId::parse(format!("user-{i}")).unwrap())
         .collect();
+    for user in &users {
+        iam_tests::contract::create(&store, user.as_str(), serde_json::json!({"user_type": "d"}))
+            .await;
+    }
     let users = Arc::new(users);
     let day0 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
 
@@ -138,7 +143,11 @@ async fn cached_figures_follow_every_fact_write() {
                 }
                 let domain = ["ml", "nlp", "vision"][next(3) as usize];
                 let rating = 1000.0 + next(400) as f64 + (step as f64) / 7.0;
-                facts.rate(a, domain, rating).await.unwrap();
+                let (domain, rating) = (RatingDomain::parse(domain), Rating::new(rating));
+                facts
+                    .rate(a, &domain.unwrap(), rating.unwrap())
+                    .await
+                    .unwrap();
                 let day = day0 + Duration::days(next(30) as i64);
                 facts.record_activity(b, day).await.unwrap();
                 if step % 5 == 0 {
@@ -147,7 +156,11 @@ async fn cached_figures_follow_every_fact_write() {
                         .timestamp_opt(1_700_000_000 + next(1000) as i64, 0)
                         .unwrap();
                     facts
-                        .unlock_title(b, &format!("Title {}", next(4)), at)
+                        .unlock_title(
+                            b,
+                            &TitleName::parse(format!("Title {}", next(4))).unwrap(),
+                            at,
+                        )
                         .await
                         .unwrap();
                 }

@@ -1,9 +1,12 @@
-//! The figure-facts port: recording and reading what the figures are computed from.
+//! The figure-facts port: recording, removing and reading what the figures are computed from.
+//! Each call is one statement; the triggers of the schema keep `user_figures` and the rank
+//! buckets in step.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::FigureInputs;
-use iam_domain::UserId;
+use iam_domain::social::{Rating, RatingDomain, TitleName};
+use iam_domain::{Relation, UserId};
 use iam_ports::{FigureFacts, FigureFactsError};
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
@@ -37,8 +40,30 @@ impl PgStore {
 #[async_trait]
 impl FigureFacts for PgStore {
     async fn follow(&self, follower: &UserId, followee: &UserId) -> Result<(), FigureFactsError> {
-        let sql =
-            "INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        // One statement, so the look for the followee's details and the insert share a snapshot.
+        let sql = "WITH target AS (SELECT EXISTS (SELECT 1 FROM user_details WHERE user_id = $2) \
+                                  AS found), \
+                        added AS (INSERT INTO follows (follower_id, followee_id) \
+                                  SELECT $1, $2 FROM target WHERE found \
+                                  ON CONFLICT DO NOTHING) \
+                   SELECT found FROM target";
+        let mut conn = self.pool.acquire().await.map_err(error)?;
+        let found: bool = sqlx::query_scalar(sql)
+            .bind(follower.as_str())
+            .bind(followee.as_str())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(error)?;
+        conn.release();
+        if found {
+            Ok(())
+        } else {
+            Err(FigureFactsError::NotFound)
+        }
+    }
+
+    async fn unfollow(&self, follower: &UserId, followee: &UserId) -> Result<(), FigureFactsError> {
+        let sql = "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2";
         self.record(
             sqlx::query(sql)
                 .bind(follower.as_str())
@@ -47,20 +72,62 @@ impl FigureFacts for PgStore {
         .await
     }
 
-    async fn rate(&self, user: &UserId, domain: &str, rating: f64) -> Result<(), FigureFactsError> {
+    async fn relation(
+        &self,
+        viewer: &UserId,
+        viewed: &UserId,
+    ) -> Result<Relation, FigureFactsError> {
+        let sql = "SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND followee_id = $2), \
+                          EXISTS (SELECT 1 FROM follows WHERE follower_id = $2 AND followee_id = $1)";
+        let mut conn = self.pool.acquire().await.map_err(error)?;
+        let (is_following, is_followed_back): (bool, bool) = sqlx::query_as(sql)
+            .bind(viewer.as_str())
+            .bind(viewed.as_str())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(error)?;
+        conn.release();
+        Ok(Relation {
+            is_following,
+            is_followed_back,
+        })
+    }
+
+    async fn rate(
+        &self,
+        user: &UserId,
+        domain: &RatingDomain,
+        rating: Rating,
+    ) -> Result<(), FigureFactsError> {
         let sql = "INSERT INTO domain_ratings (user_id, domain, rating) VALUES ($1, $2, $3) \
                    ON CONFLICT (user_id, domain) DO UPDATE SET rating = EXCLUDED.rating";
         self.record(
             sqlx::query(sql)
                 .bind(user.as_str())
-                .bind(domain)
-                .bind(rating),
+                .bind(domain.as_str())
+                .bind(rating.value()),
         )
         .await
     }
 
+    async fn remove_rating(
+        &self,
+        user: &UserId,
+        domain: &RatingDomain,
+    ) -> Result<(), FigureFactsError> {
+        let sql = "DELETE FROM domain_ratings WHERE user_id = $1 AND domain = $2";
+        self.record(sqlx::query(sql).bind(user.as_str()).bind(domain.as_str()))
+            .await
+    }
+
     async fn record_activity(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
         let sql = "INSERT INTO activity_days (user_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        self.record(sqlx::query(sql).bind(user.as_str()).bind(day))
+            .await
+    }
+
+    async fn remove_activity(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
+        let sql = "DELETE FROM activity_days WHERE user_id = $1 AND day = $2";
         self.record(sqlx::query(sql).bind(user.as_str()).bind(day))
             .await
     }
@@ -72,15 +139,32 @@ impl FigureFacts for PgStore {
             .await
     }
 
+    async fn remove_freeze(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
+        let sql = "DELETE FROM streak_freeze_days WHERE user_id = $1 AND day = $2";
+        self.record(sqlx::query(sql).bind(user.as_str()).bind(day))
+            .await
+    }
+
     async fn unlock_title(
         &self,
         user: &UserId,
-        title: &str,
+        title: &TitleName,
         at: DateTime<Utc>,
     ) -> Result<(), FigureFactsError> {
         let sql = "INSERT INTO unlocked_titles (user_id, title, unlocked_at) VALUES ($1, $2, $3) \
                    ON CONFLICT DO NOTHING";
-        self.record(sqlx::query(sql).bind(user.as_str()).bind(title).bind(at))
+        self.record(
+            sqlx::query(sql)
+                .bind(user.as_str())
+                .bind(title.as_str())
+                .bind(at),
+        )
+        .await
+    }
+
+    async fn remove_title(&self, user: &UserId, title: &TitleName) -> Result<(), FigureFactsError> {
+        let sql = "DELETE FROM unlocked_titles WHERE user_id = $1 AND title = $2";
+        self.record(sqlx::query(sql).bind(user.as_str()).bind(title.as_str()))
             .await
     }
 

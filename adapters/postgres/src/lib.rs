@@ -1,7 +1,7 @@
 //! # iam-postgres: the production store
 //!
-//! [`PgStore`] implements the [`UserDetailsRepository`](iam_ports::UserDetailsRepository) port
-//! (and, with the `test-support` feature, `FigureFacts`) on PostgreSQL with sqlx. The schema lives
+//! [`PgStore`] implements the [`UserDetailsRepository`](iam_ports::UserDetailsRepository) and
+//! [`FigureFacts`](iam_ports::FigureFacts) ports on PostgreSQL with sqlx. The schema lives
 //! in `migrations/` (one file, embedded as [`MIGRATOR`]) and is described in `docs/storage.md`.
 //!
 //! - Reading one user's whole stored profile (details, the four lists with their catalogue
@@ -18,7 +18,6 @@
 //!   once the server is back ([`mod@errors`]).
 
 mod errors;
-#[cfg(feature = "test-support")]
 mod facts;
 pub mod pool;
 mod read;

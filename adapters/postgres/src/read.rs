@@ -115,7 +115,6 @@ pub(crate) static SELECT_PROFILES: LazyLock<String> =
     LazyLock::new(|| profile_select("user_details", "= ANY($1::text[])"));
 
 /// The figure inputs of `$1`, whether or not the user has details.
-#[cfg(feature = "test-support")]
 pub(crate) static SELECT_FIGURES: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {FIGURE_COLUMNS} FROM (SELECT $1::text AS user_id) d {FIGURES_JOIN}")
 });

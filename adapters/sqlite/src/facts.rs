@@ -1,9 +1,11 @@
-//! The figure-facts port on SQLite, for tests and the benchmark's seeding (`test-support`).
+//! The figure-facts port on SQLite: each fact recorded or removed by one statement on the writing
+//! connection; the rank-bucket triggers keep the buckets in step.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::FigureInputs;
-use iam_domain::UserId;
+use iam_domain::social::{Rating, RatingDomain, TitleName};
+use iam_domain::{Relation, UserId};
 use iam_ports::{FigureFacts, FigureFactsError};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::Sqlite;
@@ -39,22 +41,89 @@ impl SqliteStore {
 #[async_trait]
 impl FigureFacts for SqliteStore {
     async fn follow(&self, follower: &UserId, followee: &UserId) -> Result<(), FigureFactsError> {
+        // Both statements on the one writing connection: no write comes between them.
+        let mut conn = self.writer.acquire().await.map_err(facts_error)?;
+        let added = sqlx::query(
+            "INSERT INTO follows (follower_id, followee_id) SELECT ?1, ?2 \
+             WHERE EXISTS (SELECT 1 FROM user_details WHERE user_id = ?2) ON CONFLICT DO NOTHING",
+        )
+        .bind(follower.as_str())
+        .bind(followee.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(facts_error)?;
+        if added.rows_affected() > 0 {
+            return Ok(());
+        }
+        let found: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM user_details WHERE user_id = ?1)")
+                .bind(followee.as_str())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(facts_error)?;
+        if found {
+            Ok(())
+        } else {
+            Err(FigureFactsError::NotFound)
+        }
+    }
+
+    async fn unfollow(&self, follower: &UserId, followee: &UserId) -> Result<(), FigureFactsError> {
         let followee = followee.as_str().to_owned();
         self.record(
-            "INSERT INTO follows (follower_id, followee_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            "DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2",
             follower.as_str(),
             |q| q.bind(followee),
         )
         .await
     }
 
-    async fn rate(&self, user: &UserId, domain: &str, rating: f64) -> Result<(), FigureFactsError> {
-        let domain = domain.to_owned();
+    async fn relation(
+        &self,
+        viewer: &UserId,
+        viewed: &UserId,
+    ) -> Result<Relation, FigureFactsError> {
+        let (is_following, is_followed_back): (bool, bool) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2), \
+                    EXISTS (SELECT 1 FROM follows WHERE follower_id = ?2 AND followee_id = ?1)",
+        )
+        .bind(viewer.as_str())
+        .bind(viewed.as_str())
+        .fetch_one(&self.readers)
+        .await
+        .map_err(facts_error)?;
+        Ok(Relation {
+            is_following,
+            is_followed_back,
+        })
+    }
+
+    async fn rate(
+        &self,
+        user: &UserId,
+        domain: &RatingDomain,
+        rating: Rating,
+    ) -> Result<(), FigureFactsError> {
+        let domain = domain.as_str().to_owned();
         self.record(
             "INSERT INTO domain_ratings (user_id, domain, rating) VALUES (?1, ?2, ?3) \
              ON CONFLICT (user_id, domain) DO UPDATE SET rating = excluded.rating",
             user.as_str(),
-            |q| q.bind(domain).bind(rating),
+            |q| q.bind(domain).bind(rating.value()),
+        )
+        .await
+    }
+
+    async fn remove_rating(
+        &self,
+        user: &UserId,
+        domain: &RatingDomain,
+    ) -> Result<(), FigureFactsError> {
+        let domain = domain.as_str().to_owned();
+        self.record(
+            "DELETE FROM domain_ratings WHERE user_id = ?1 AND domain = ?2",
+            user.as_str(),
+            |q| q.bind(domain),
         )
         .await
     }
@@ -62,6 +131,15 @@ impl FigureFacts for SqliteStore {
     async fn record_activity(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
         self.record(
             "INSERT INTO activity_days (user_id, day) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            user.as_str(),
+            |q| q.bind(day),
+        )
+        .await
+    }
+
+    async fn remove_activity(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
+        self.record(
+            "DELETE FROM activity_days WHERE user_id = ?1 AND day = ?2",
             user.as_str(),
             |q| q.bind(day),
         )
@@ -77,17 +155,36 @@ impl FigureFacts for SqliteStore {
         .await
     }
 
+    async fn remove_freeze(&self, user: &UserId, day: NaiveDate) -> Result<(), FigureFactsError> {
+        self.record(
+            "DELETE FROM streak_freeze_days WHERE user_id = ?1 AND day = ?2",
+            user.as_str(),
+            |q| q.bind(day),
+        )
+        .await
+    }
+
     async fn unlock_title(
         &self,
         user: &UserId,
-        title: &str,
+        title: &TitleName,
         at: DateTime<Utc>,
     ) -> Result<(), FigureFactsError> {
-        let title = title.to_owned();
+        let title = title.as_str().to_owned();
         self.record(
             "INSERT INTO unlocked_titles (user_id, title, unlocked_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             user.as_str(),
             |q| q.bind(title).bind(at),
+        )
+        .await
+    }
+
+    async fn remove_title(&self, user: &UserId, title: &TitleName) -> Result<(), FigureFactsError> {
+        let title = title.as_str().to_owned();
+        self.record(
+            "DELETE FROM unlocked_titles WHERE user_id = ?1 AND title = ?2",
+            user.as_str(),
+            |q| q.bind(title),
         )
         .await
     }

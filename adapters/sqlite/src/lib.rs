@@ -1,7 +1,7 @@
 //! # iam-sqlite: the embedded default store
 //!
-//! [`SqliteStore`] implements the same port as the PostgreSQL store (and, with the `test-support`
-//! feature, `FigureFacts`) on a local SQLite file,
+//! [`SqliteStore`] implements the same ports as the PostgreSQL store (`UserDetailsRepository`
+//! and `FigureFacts`) on a local SQLite file,
 //! created and migrated on first start, so the service runs on a machine with no database server.
 //! Same semantics, proved by the same contract suite (`tests/`).
 //!
@@ -10,7 +10,6 @@
 //! wait for the writer. A read of a profile is one statement (the row, its lists and its figure
 //! facts as JSON aggregates), so it sees one state and costs one trip to the connection's thread.
 
-#[cfg(feature = "test-support")]
 mod facts;
 mod store;
 mod update_batch;

@@ -186,7 +186,6 @@ async fn fetch_row(
 }
 
 /// The figure facts of `?1`, whether or not the user has details.
-#[cfg(feature = "test-support")]
 pub(crate) static SELECT_FIGURES: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {FIGURE_COLUMNS} FROM (SELECT ?1 AS user_id) d"));
 

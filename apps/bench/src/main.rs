@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::{Days, Utc};
 use clap::Parser;
+use iam_domain::social::{Rating, RatingDomain, TitleName};
 use iam_domain::{JsonMode, UserDetail, UserId, Version};
 use iam_http::drf::{parse_patch, ParseOptions, WriteMode};
 use iam_ports::{FigureFacts, UserDetailsRepository};
@@ -84,7 +85,6 @@ fn pick<'a>(rng: &mut StdRng, pool: &[&'a str], n: usize) -> Vec<&'a str> {
 
 async fn seed_user(
     n: u32,
-    users: u32,
     repository: &dyn UserDetailsRepository,
     facts: &dyn FigureFacts,
 ) -> anyhow::Result<()> {
@@ -123,20 +123,10 @@ async fn seed_user(
     let err = |e: iam_ports::FigureFactsError| {
         anyhow::Error::from(e).context(format!("facts of user {n}"))
     };
-    for k in 1..=3 {
-        let other = (n + k * 7919) % users + 1;
-        if other != n {
-            facts
-                .follow(&id, &UserId::parse(other.to_string()).unwrap_or(id.clone()))
-                .await
-                .map_err(err)?;
-        }
-    }
     for domain in pick(&mut rng, &DOMAINS, 2) {
-        facts
-            .rate(&id, domain, rng.gen_range(1000.0..2400.0))
-            .await
-            .map_err(err)?;
+        let domain = RatingDomain::parse(domain).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let rating = Rating::new(rng.gen_range(1000.0..2400.0))?;
+        facts.rate(&id, &domain, rating).await.map_err(err)?;
     }
     for back in 0..14u64 {
         if back == 5 {
@@ -153,7 +143,24 @@ async fn seed_user(
     }
     for (i, title) in TITLES.iter().take(2).enumerate() {
         let at = Utc::now() - chrono::Duration::days(30 - i as i64);
-        facts.unlock_title(&id, title, at).await.map_err(err)?;
+        let title = TitleName::parse(*title)?;
+        facts.unlock_title(&id, &title, at).await.map_err(err)?;
+    }
+    Ok(())
+}
+
+/// User `n` follows three others (a follow needs the followee's details, so this runs once every
+/// user has them).
+async fn seed_follows(n: u32, users: u32, facts: &dyn FigureFacts) -> anyhow::Result<()> {
+    let id = UserId::parse(n.to_string())?;
+    for k in 1..=3 {
+        let other = (n + k * 7919) % users + 1;
+        if other != n {
+            facts
+                .follow(&id, &UserId::parse(other.to_string())?)
+                .await
+                .with_context(|| format!("follows of user {n}"))?;
+        }
     }
     Ok(())
 }
@@ -178,23 +185,29 @@ async fn main() -> anyhow::Result<()> {
             let store = Arc::new(store);
             (store.clone(), store)
         };
-    let next = Arc::new(std::sync::atomic::AtomicU32::new(1));
-    let mut workers = Vec::new();
-    for _ in 0..cli.concurrency {
-        let (repository, facts, next) = (repository.clone(), facts.clone(), next.clone());
-        let users = cli.users;
-        workers.push(tokio::spawn(async move {
-            loop {
-                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if n > users {
-                    return Ok::<(), anyhow::Error>(());
+    for follows in [false, true] {
+        let next = Arc::new(std::sync::atomic::AtomicU32::new(1));
+        let mut workers = Vec::new();
+        for _ in 0..cli.concurrency {
+            let (repository, facts, next) = (repository.clone(), facts.clone(), next.clone());
+            let users = cli.users;
+            workers.push(tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if n > users {
+                        return Ok::<(), anyhow::Error>(());
+                    }
+                    if follows {
+                        seed_follows(n, users, &*facts).await?;
+                    } else {
+                        seed_user(n, &*repository, &*facts).await?;
+                    }
                 }
-                seed_user(n, users, &*repository, &*facts).await?;
-            }
-        }));
-    }
-    for worker in workers {
-        worker.await??;
+            }));
+        }
+        for worker in workers {
+            worker.await??;
+        }
     }
     let secret = SecretString::from(cli.secret.clone());
     let mut out =
