@@ -103,7 +103,12 @@ macro_rules! unavailable_from_timed_out {
         }
     )*};
 }
-unavailable_from_timed_out!(RepoInsertError, RepoUpdateError, RepoDeleteError);
+unavailable_from_timed_out!(
+    RepoInsertError,
+    RepoUpdateError,
+    RepoDeleteError,
+    FigureFactsError
+);
 
 /// Where user details are kept. Every method reads or writes one user's row and its lists in one
 /// transaction; reads return the whole [`StoredProfile`]: details, catalogue entries and the facts

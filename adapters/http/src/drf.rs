@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use iam_domain::social::FactError;
 use iam_domain::values::{
     Bio, CatalogueName, Country, DateOfBirth, HttpUrl, JsonDocument, NameList, Phone, UserType,
     ValueError,
@@ -33,6 +34,9 @@ pub mod messages {
     pub const URL: &str = "Enter a valid URL.";
     /// A NUL character in text.
     pub const NUL: &str = "Null characters are not allowed.";
+    /// A malformed date and time.
+    pub const DATETIME_FORMAT: &str =
+        "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]]+HH:MM|-HH:MM|Z.";
     /// A malformed date.
     pub const DATE_FORMAT: &str =
         "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.";
@@ -53,6 +57,14 @@ pub mod messages {
     /// A list longer than `max` items.
     pub fn max_items(max: usize) -> String {
         format!("Ensure this field has no more than {max} elements.")
+    }
+
+    /// A body that is not a JSON object.
+    pub fn not_an_object(body: &serde_json::Value) -> String {
+        format!(
+            "Invalid data. Expected a dictionary, but got {}.",
+            super::type_name(body)
+        )
     }
 
     /// A list field that got something else.
@@ -85,6 +97,18 @@ pub fn message(error: ValueError) -> String {
         ValueError::DocumentTooDeep { max_depth } => {
             format!("Ensure this JSON document is nested no deeper than {max_depth} levels.")
         }
+    }
+}
+
+/// The message a client of the internal API sees for a rule a fact breaks.
+pub fn fact_message(error: FactError) -> String {
+    match error {
+        FactError::Blank => msg::BLANK.into(),
+        FactError::TooLong { max } => msg::max_length(max),
+        FactError::Control => "Control characters are not allowed.".into(),
+        FactError::Comma => "A title may not contain a comma.".into(),
+        FactError::NotFinite => "A valid number is required.".into(),
+        FactError::TooLate => "Must not be later than tomorrow (UTC).".into(),
     }
 }
 
@@ -422,10 +446,7 @@ pub fn parse_patch(body: &Value, options: ParseOptions) -> Result<UserDetailPatc
     let Value::Object(body) = body else {
         return Err(FieldErrors::single(
             "non_field_errors",
-            format!(
-                "Invalid data. Expected a dictionary, but got {}.",
-                type_name(body)
-            ),
+            msg::not_an_object(body),
         ));
     };
     let mut reader = Reader {

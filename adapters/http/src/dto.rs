@@ -2,7 +2,7 @@
 //! [`UserProfile`]. Field order follows the seed. The borrowed form avoids copying the profile.
 
 use iam_domain::values::{FileUrl, JsonDocument, LinkUrl};
-use iam_domain::{CatalogueEntry, UserDetail, UserProfile};
+use iam_domain::{CatalogueEntry, Field, Figures, UserDetail, UserId, UserProfile};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -49,14 +49,17 @@ pub struct IamUserDetail<'a> {
     pub profile_picture: Option<&'a str>,
     #[schema(required = false)]
     pub bio: Option<&'a str>,
+    #[serde(skip_serializing_if = "Private::is_hidden")]
     #[schema(value_type = Value, required = false)]
-    pub address: Option<&'a Value>,
+    pub address: Private<Option<&'a Value>>,
     #[schema(required = false)]
     pub country: &'a str,
-    #[schema(required = false)]
-    pub phone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Private::is_hidden")]
+    #[schema(value_type = Option<String>, required = false)]
+    pub phone: Private<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Private::is_hidden")]
     #[schema(value_type = Option<String>, format = Date, required = false)]
-    pub dob: Option<String>,
+    pub dob: Private<Option<String>>,
     pub user_type: &'a str,
     #[schema(format = "uri", required = false)]
     pub linkedin_url: Option<&'a str>,
@@ -81,22 +84,27 @@ pub struct IamUserDetail<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, format = "uri", required = false)]
     pub resume: Option<&'a str>,
-    #[schema(default = false, required = false)]
-    pub communication_preferences_phone: Option<bool>,
-    #[schema(default = false, required = false)]
-    pub communication_preferences_email: Option<bool>,
-    #[schema(default = false, required = false)]
-    pub platform_features_emails: Option<bool>,
-    #[schema(default = false, required = false)]
-    pub activity_based_emails: Option<bool>,
+    #[serde(skip_serializing_if = "Private::is_hidden")]
+    #[schema(value_type = Option<bool>, default = false, required = false)]
+    pub communication_preferences_phone: Private<Option<bool>>,
+    #[serde(skip_serializing_if = "Private::is_hidden")]
+    #[schema(value_type = Option<bool>, default = false, required = false)]
+    pub communication_preferences_email: Private<Option<bool>>,
+    #[serde(skip_serializing_if = "Private::is_hidden")]
+    #[schema(value_type = Option<bool>, default = false, required = false)]
+    pub platform_features_emails: Private<Option<bool>>,
+    #[serde(skip_serializing_if = "Private::is_hidden")]
+    #[schema(value_type = Option<bool>, default = false, required = false)]
+    pub activity_based_emails: Private<Option<bool>>,
     #[schema(value_type = Value, required = false)]
     pub company_info: Option<&'a Value>,
     pub skills_data: Vec<DeveloperSkill<'a>>,
     pub investment_interests_data: Vec<InvestmentInterest<'a>>,
     pub technical_interests_data: Vec<DeveloperSkill<'a>>,
     pub focus_area_data: Vec<Tag<'a>>,
+    #[serde(skip_serializing_if = "Private::is_hidden")]
     #[schema(value_type = Option<Value>, required = false)]
-    pub additional_data: Option<&'a Value>,
+    pub additional_data: Private<Option<&'a Value>>,
     pub top_domain_elo: f64,
     pub top_domain_rank: i64,
     pub streak: String,
@@ -129,8 +137,58 @@ fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// A private field's value ([`Field::is_private`]): shown to its owner, left out of the public view.
+#[derive(Debug)]
+pub enum Private<T> {
+    /// Shown (the owner's view).
+    Shown(T),
+    /// Left out (another user's view).
+    Hidden,
+}
+
+impl<T> Private<T> {
+    /// Whether the field is left out.
+    pub fn is_hidden(&self) -> bool {
+        matches!(self, Private::Hidden)
+    }
+}
+
+impl<T: Serialize> Serialize for Private<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Private::Shown(value) => value.serialize(serializer),
+            Private::Hidden => serializer.serialize_none(),
+        }
+    }
+}
+
+/// A field's value in `view`: the domain says which fields are private.
+fn private<T>(view: View, field: Field, value: T) -> Private<T> {
+    if view == View::Public && field.is_private() {
+        Private::Hidden
+    } else {
+        Private::Shown(value)
+    }
+}
+
+/// Whose view a representation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The owner's (`/me/`): every field.
+    Owner,
+    /// Another user's: without the private fields.
+    Public,
+}
+
 impl<'a> From<&'a UserProfile> for IamUserDetail<'a> {
     fn from(p: &'a UserProfile) -> Self {
+        IamUserDetail::new(p, View::Owner)
+    }
+}
+
+impl<'a> IamUserDetail<'a> {
+    /// The representation of `p` in `view`.
+    pub fn new(p: &'a UserProfile, view: View) -> Self {
         // Destructured whole, so that a field added to the domain's table does not compile
         // here until the representation shows it.
         let UserDetail {
@@ -168,10 +226,10 @@ impl<'a> From<&'a UserProfile> for IamUserDetail<'a> {
         IamUserDetail {
             profile_picture: file(profile_picture),
             bio: bio.as_ref().map(|b| b.as_str()),
-            address: document(address),
+            address: private(view, Field::Address, document(address)),
             country: country.as_str(),
-            phone: phone.as_ref().map(|p| p.as_str()),
-            dob: dob.map(|dob| dob.to_string()),
+            phone: private(view, Field::Phone, phone.as_ref().map(|p| p.as_str())),
+            dob: private(view, Field::Dob, dob.map(|dob| dob.to_string())),
             user_type: user_type.as_str(),
             linkedin_url: link(linkedin_url),
             github_url: link(github_url),
@@ -185,10 +243,26 @@ impl<'a> From<&'a UserProfile> for IamUserDetail<'a> {
             technical_interests: names(&p.technical_interests),
             focus_area: names(&p.focus_area),
             resume: file(resume),
-            communication_preferences_phone: *communication_preferences_phone,
-            communication_preferences_email: *communication_preferences_email,
-            platform_features_emails: *platform_features_emails,
-            activity_based_emails: *activity_based_emails,
+            communication_preferences_phone: private(
+                view,
+                Field::CommunicationPreferencesPhone,
+                *communication_preferences_phone,
+            ),
+            communication_preferences_email: private(
+                view,
+                Field::CommunicationPreferencesEmail,
+                *communication_preferences_email,
+            ),
+            platform_features_emails: private(
+                view,
+                Field::PlatformFeaturesEmails,
+                *platform_features_emails,
+            ),
+            activity_based_emails: private(
+                view,
+                Field::ActivityBasedEmails,
+                *activity_based_emails,
+            ),
             company_info: document(company_info),
             skills_data: skills(&p.skills),
             investment_interests_data: p
@@ -202,7 +276,7 @@ impl<'a> From<&'a UserProfile> for IamUserDetail<'a> {
                 .collect(),
             technical_interests_data: skills(&p.technical_interests),
             focus_area_data: p.focus_area.iter().map(|e| Tag { name: &e.name }).collect(),
-            additional_data: document(additional_data),
+            additional_data: private(view, Field::AdditionalData, document(additional_data)),
             top_domain_elo: f.top_domain_elo,
             top_domain_rank: clamp(f.top_domain_rank),
             streak: f.streak.to_string(),
@@ -218,8 +292,44 @@ impl<'a> From<&'a UserProfile> for IamUserDetail<'a> {
     }
 }
 
-/// Serialises a profile's representation.
-pub fn to_json(profile: &UserProfile) -> Vec<u8> {
+/// Serialises a profile's representation in `view`.
+pub fn to_json(profile: &UserProfile, view: View) -> Vec<u8> {
     // Serialising plain data into a Vec cannot fail.
-    serde_json::to_vec(&IamUserDetail::from(profile)).unwrap_or_default()
+    serde_json::to_vec(&IamUserDetail::new(profile, view)).unwrap_or_default()
+}
+
+/// A user's read-only figures, as the internal API shows them: the same names and types as in
+/// `IAMUserDetail`, as the user sees them on `/me/`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(title = "UserFigures")]
+#[allow(missing_docs)] // the fields are the representation's
+pub struct UserFigures<'a> {
+    pub user_id: &'a str,
+    pub top_domain_elo: f64,
+    pub top_domain_rank: i64,
+    pub streak: String,
+    pub highest_streak: String,
+    pub streak_freeze_days: String,
+    pub title: &'a str,
+    pub unlocked_titles: String,
+    pub followers_count: i64,
+    pub following_count: i64,
+}
+
+impl<'a> UserFigures<'a> {
+    /// The figures `f` of `user`.
+    pub fn new(user: &'a UserId, f: &'a Figures) -> Self {
+        UserFigures {
+            user_id: user.as_str(),
+            top_domain_elo: f.top_domain_elo,
+            top_domain_rank: clamp(f.top_domain_rank),
+            streak: f.streak.to_string(),
+            highest_streak: f.highest_streak.to_string(),
+            streak_freeze_days: f.streak_freeze_days.to_string(),
+            title: &f.title,
+            unlocked_titles: f.unlocked_titles_text(),
+            followers_count: clamp(f.followers_count),
+            following_count: clamp(f.following_count),
+        }
+    }
 }

@@ -6,10 +6,10 @@ use std::fmt::Write as _;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use iam_ports::{Cause, CreateError, DeleteError, GetError, UpdateError};
+use iam_ports::{Cause, CreateError, DeleteError, FactsError, FollowError, GetError, UpdateError};
 use serde_json::{json, Map, Value};
 
-use crate::drf::{FieldError, FieldErrors};
+use crate::drf::{fact_message, FieldError, FieldErrors};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -20,9 +20,12 @@ pub enum ApiError {
     /// A token that does not verify.
     #[error("token not valid")]
     InvalidToken,
-    /// The caller has no details.
+    /// The caller (or the user named in the path) has no details.
     #[error("user details not found")]
     DetailsNotFound,
+    /// The caller named themselves to follow or unfollow.
+    #[error("a user cannot follow themselves")]
+    FollowSelf,
     /// No route has this path.
     #[error("no such route")]
     NoRoute,
@@ -112,7 +115,9 @@ impl ResponseError for ApiError {
             ApiError::DetailsNotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::AlreadyExists => StatusCode::CONFLICT,
-            ApiError::Invalid(_) | ApiError::Parse(_) => StatusCode::BAD_REQUEST,
+            ApiError::Invalid(_) | ApiError::Parse(_) | ApiError::FollowSelf => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -137,6 +142,7 @@ impl ResponseError for ApiError {
                 })
             }
             ApiError::DetailsNotFound => detail("User details not found."),
+            ApiError::FollowSelf => detail("You cannot follow yourself."),
             ApiError::NoRoute => detail("Not found."),
             ApiError::MethodNotAllowed { method, allow } => {
                 response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
@@ -217,6 +223,27 @@ impl Mapper {
             UpdateError::VersionMismatch => ApiError::PreconditionFailed,
             UpdateError::Unavailable(c) => self.unavailable(c),
             UpdateError::Unexpected(c) => ApiError::Internal(c),
+        }
+    }
+
+    /// A follow's or an unfollow's error.
+    pub fn follow(&self, e: FollowError) -> ApiError {
+        match e {
+            FollowError::Themselves => ApiError::FollowSelf,
+            FollowError::NotFound => ApiError::DetailsNotFound,
+            FollowError::Unavailable(c) => self.unavailable(c),
+            FollowError::Unexpected(c) => ApiError::Internal(c),
+        }
+    }
+
+    /// An internal-API error.
+    pub fn facts(&self, e: FactsError) -> ApiError {
+        match e {
+            FactsError::Invalid { field, error } => {
+                ApiError::Invalid(FieldErrors::single(field, fact_message(error)))
+            }
+            FactsError::Unavailable(c) => self.unavailable(c),
+            FactsError::Unexpected(c) => ApiError::Internal(c),
         }
     }
 

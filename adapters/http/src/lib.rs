@@ -4,7 +4,10 @@
 //! [`TokenVerifier`] port:
 //! - [`routes`]: the user routes (`/api/v1/iam/iamuserdetails/me/` and the create route), the schema
 //!   and docs routes, health, readiness and metrics; every path with or without its trailing slash,
-//!   405 with `Allow` for other methods.
+//!   405 with `Allow` for other methods. It registers the routes of the two modules below too.
+//! - [`social`]: another user's public view, follow and unfollow.
+//! - [`internal`]: the internal API of the platform's other services (ratings, activity and
+//!   freeze days, titles, figures), behind its own service tokens.
 //! - [`auth`]: the bearer header or cookie, verified; the two 401 bodies.
 //! - [`drf`]: the wire format of writes, as Django REST framework reads and reports it: a JSON
 //!   body becomes a typed patch (generated from the domain's table of fields), the domain's typed
@@ -23,15 +26,18 @@ pub mod drf;
 pub mod dto;
 pub mod error;
 pub mod etag;
+pub mod internal;
 pub mod observe;
 pub mod openapi;
 pub mod rejected;
 pub mod routes;
+pub mod social;
 
 use std::sync::Arc;
 
-use iam_ports::{Clock, TokenVerifier, UserDetailsService};
+use iam_ports::{Clock, FactsService, SocialService, TokenVerifier, UserDetailsService};
 
+pub use internal::ServiceTokens;
 pub use observe::Metrics;
 pub use routes::configure;
 
@@ -67,8 +73,14 @@ impl Default for HttpSettings {
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    /// The use cases.
+    /// The use cases of the caller's own details.
     pub service: Arc<dyn UserDetailsService>,
+    /// The use cases of a user's dealings with other users.
+    pub social: Arc<dyn SocialService>,
+    /// The platform's use cases (the internal API).
+    pub facts: Arc<dyn FactsService>,
+    /// The service tokens of the internal API; without them it is not mounted.
+    pub service_tokens: Option<Arc<ServiceTokens>>,
     /// The token verifier.
     pub verifier: Arc<dyn TokenVerifier>,
     /// The clock that says what "today" is when a body is read (the date-of-birth rule).

@@ -13,11 +13,11 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::authenticate;
 use crate::drf::{parse_patch, FieldErrors, ParseOptions, WriteMode};
-use crate::dto;
+use crate::dto::{self, View};
 use crate::error::{ApiError, Mapper};
 use crate::etag::{etag, none_match_hits, IfMatch};
 use crate::openapi::{CREATE, ME, OPENAPI, OPENAPI_JSON};
-use crate::AppState;
+use crate::{internal, social, AppState};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -34,6 +34,7 @@ fn both(path: &str) -> [String; 2] {
 /// pattern by plain comparison.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        let mount_internal = state.service_tokens.is_some();
         cfg.app_data(web::Data::new(state));
         for path in both(ME) {
             cfg.service(
@@ -51,6 +52,25 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route(web::post().to(create))
                     .default_service(web::to(create_other_method)),
             );
+        }
+        // After `/me/`, so that `me` is never taken for a user id here.
+        for path in both(social::PUBLIC) {
+            cfg.service(
+                web::resource(path)
+                    .route(web::get().to(social::get_public))
+                    .default_service(web::to(social::public_other_method)),
+            );
+        }
+        for path in both(social::FOLLOW) {
+            cfg.service(
+                web::resource(path)
+                    .route(web::post().to(social::follow))
+                    .route(web::delete().to(social::unfollow))
+                    .default_service(web::to(social::follow_other_method)),
+            );
+        }
+        if mount_internal {
+            configure_internal(cfg);
         }
         for path in both("/api/schema") {
             cfg.service(
@@ -93,8 +113,51 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
+/// The internal API's routes ([`internal`]).
+fn configure_internal(cfg: &mut web::ServiceConfig) {
+    for path in both(internal::RATING) {
+        cfg.service(
+            web::resource(path)
+                .route(web::put().to(internal::put_rating))
+                .route(web::delete().to(internal::delete_rating))
+                .default_service(web::to(internal::fact_other_method)),
+        );
+    }
+    for path in both(internal::ACTIVITY_DAY) {
+        cfg.service(
+            web::resource(path)
+                .route(web::put().to(internal::put_activity))
+                .route(web::delete().to(internal::delete_activity))
+                .default_service(web::to(internal::fact_other_method)),
+        );
+    }
+    for path in both(internal::FREEZE_DAY) {
+        cfg.service(
+            web::resource(path)
+                .route(web::put().to(internal::put_freeze))
+                .route(web::delete().to(internal::delete_freeze))
+                .default_service(web::to(internal::fact_other_method)),
+        );
+    }
+    for path in both(internal::TITLE) {
+        cfg.service(
+            web::resource(path)
+                .route(web::put().to(internal::put_title))
+                .route(web::delete().to(internal::delete_title))
+                .default_service(web::to(internal::fact_other_method)),
+        );
+    }
+    for path in both(internal::FIGURES) {
+        cfg.service(
+            web::resource(path)
+                .route(web::get().to(internal::get_figures))
+                .default_service(web::to(internal::figures_other_method)),
+        );
+    }
+}
+
 /// When a request must be answered: its arrival plus the request timeout.
-fn deadline(state: &AppState) -> Instant {
+pub(crate) fn deadline(state: &AppState) -> Instant {
     Instant::now() + state.settings.request_timeout
 }
 
@@ -110,7 +173,7 @@ fn timed_out(state: &AppState) -> ApiError {
 }
 
 /// Runs a read by `deadline`; past it, the answer is 503.
-async fn within<T>(
+pub(crate) async fn within<T>(
     state: &AppState,
     deadline: Instant,
     work: impl std::future::Future<Output = Result<T>>,
@@ -123,7 +186,7 @@ async fn within<T>(
 /// Runs a write by `deadline` inside a [`WriteGate`]: past it, the answer is 503 only when the
 /// write has not started, and then it never will; a started write is answered with its outcome,
 /// however long that takes (its statements are bounded by the database's own timeouts).
-async fn within_write<T>(
+pub(crate) async fn within_write<T>(
     state: &AppState,
     deadline: Instant,
     work: impl std::future::Future<Output = Result<T>>,
@@ -143,20 +206,21 @@ async fn within_write<T>(
     }
 }
 
-fn mapper(state: &AppState) -> Mapper {
+pub(crate) fn mapper(state: &AppState) -> Mapper {
     Mapper {
         retry_after: state.settings.retry_after_secs,
     }
 }
 
 /// Renders a representation with its `ETag`; a matching `If-None-Match` on a read gives 304.
-fn represent(
+pub(crate) fn represent(
     headers: &HeaderMap,
     profile: &UserProfile,
     status: StatusCode,
     read: bool,
+    view: View,
 ) -> HttpResponse {
-    let body = dto::to_json(profile);
+    let body = dto::to_json(profile, view);
     let tag = etag(profile.detail.version, &body);
     if read && none_match_hits(headers.get(header::IF_NONE_MATCH), &tag) {
         return HttpResponse::NotModified()
@@ -183,8 +247,8 @@ fn strict(headers: &HeaderMap) -> bool {
 }
 
 /// A write's body, read as JSON.
-struct Body {
-    value: Value,
+pub(crate) struct Body {
+    pub(crate) value: Value,
     json_mode: JsonMode,
     strict: bool,
 }
@@ -211,7 +275,7 @@ impl Body {
 /// Reads a write's body: checks the media type, the size limit and the JSON syntax. An empty
 /// body is an empty object, as DRF reads it; a body of only white space is malformed JSON. The
 /// body must arrive by `deadline`, with no silence longer than the client timeout (408 if not).
-async fn read_body(
+pub(crate) async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     state: &AppState,
@@ -285,7 +349,13 @@ async fn get_me(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
             return Err(ApiError::PreconditionFailed);
         }
     }
-    Ok(represent(req.headers(), &profile, StatusCode::OK, true))
+    Ok(represent(
+        req.headers(),
+        &profile,
+        StatusCode::OK,
+        true,
+        View::Owner,
+    ))
 }
 
 async fn write_me(
@@ -324,7 +394,13 @@ async fn write_me(
         outcome.map_err(|e| mapper(&state).update(e))
     })
     .await?;
-    Ok(represent(req.headers(), &profile, StatusCode::OK, false))
+    Ok(represent(
+        req.headers(),
+        &profile,
+        StatusCode::OK,
+        false,
+        View::Owner,
+    ))
 }
 
 async fn put_me(
@@ -382,6 +458,7 @@ async fn create(
         &profile,
         StatusCode::CREATED,
         false,
+        View::Owner,
     ))
 }
 

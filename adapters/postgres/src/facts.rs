@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::FigureInputs;
 use iam_domain::social::{Rating, RatingDomain, TitleName};
 use iam_domain::{Relation, UserId};
-use iam_ports::{FigureFacts, FigureFactsError};
+use iam_ports::{start_write, FigureFacts, FigureFactsError};
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::Postgres;
@@ -25,12 +25,13 @@ fn error(e: sqlx::Error) -> FigureFactsError {
 }
 
 impl PgStore {
-    /// Runs one recording statement.
+    /// Runs one recording statement, once the request's write gate lets it start.
     async fn record(
         &self,
         query: Query<'_, Postgres, PgArguments>,
     ) -> Result<(), FigureFactsError> {
         let mut conn = self.pool.acquire().await.map_err(error)?;
+        start_write()?;
         query.execute(&mut *conn).await.map_err(error)?;
         conn.release();
         Ok(())
@@ -48,6 +49,7 @@ impl FigureFacts for PgStore {
                                   ON CONFLICT DO NOTHING) \
                    SELECT found FROM target";
         let mut conn = self.pool.acquire().await.map_err(error)?;
+        start_write()?;
         let found: bool = sqlx::query_scalar(sql)
             .bind(follower.as_str())
             .bind(followee.as_str())

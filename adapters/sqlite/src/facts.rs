@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::FigureInputs;
 use iam_domain::social::{Rating, RatingDomain, TitleName};
 use iam_domain::{Relation, UserId};
-use iam_ports::{FigureFacts, FigureFactsError};
+use iam_ports::{start_write, FigureFacts, FigureFactsError};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::Sqlite;
 
@@ -24,14 +24,18 @@ fn facts_error(e: sqlx::Error) -> FigureFactsError {
 }
 
 impl SqliteStore {
+    /// Runs one recording statement on the writing connection, once the request's write gate
+    /// lets it start.
     async fn record(
         &self,
         sql: &str,
         user: &str,
         value: impl FnOnce(SqliteQuery<'_>) -> SqliteQuery<'_>,
     ) -> Result<(), FigureFactsError> {
+        let mut conn = self.writer.acquire().await.map_err(facts_error)?;
+        start_write()?;
         value(sqlx::query(sql).bind(user.to_owned()))
-            .execute(&self.writer)
+            .execute(&mut *conn)
             .await
             .map_err(facts_error)?;
         Ok(())
@@ -43,6 +47,7 @@ impl FigureFacts for SqliteStore {
     async fn follow(&self, follower: &UserId, followee: &UserId) -> Result<(), FigureFactsError> {
         // Both statements on the one writing connection: no write comes between them.
         let mut conn = self.writer.acquire().await.map_err(facts_error)?;
+        start_write()?;
         let added = sqlx::query(
             "INSERT INTO follows (follower_id, followee_id) SELECT ?1, ?2 \
              WHERE EXISTS (SELECT 1 FROM user_details WHERE user_id = ?2) ON CONFLICT DO NOTHING",

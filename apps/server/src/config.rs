@@ -30,6 +30,9 @@ pub struct Settings {
     /// `IAM_JWT_SECRET`: the HMAC secret shared with the token issuer (SimpleJWT's
     /// `SIGNING_KEY`, which defaults to Django's `SECRET_KEY`).
     pub jwt_secret: Option<SecretString>,
+    /// `IAM_SERVICE_TOKENS`: the secrets the platform's other services present to the internal
+    /// API (several, for rotation); none leaves the internal API unmounted.
+    pub service_tokens: Vec<SecretString>,
     /// `IAM_JWT_ALGORITHM`: the algorithm the issuer signs with (SimpleJWT's `ALGORITHM`).
     pub jwt_algorithm: jsonwebtoken::Algorithm,
     /// `IAM_JWT_PUBLIC_KEY_FILE`: a PEM public key for RS/PS/ES algorithms (SimpleJWT's
@@ -133,7 +136,7 @@ const fn key(
 }
 
 /// Every setting.
-pub const KEYS: [Key; 23] = [
+pub const KEYS: [Key; 24] = [
     key("IAM_BIND", "bind", "127.0.0.1:8000", "address to listen on"),
     key(
         "IAM_DATABASE_URL",
@@ -170,6 +173,12 @@ pub const KEYS: [Key; 23] = [
         "jwt_jwks_url",
         "(none)",
         "JWKS URL for RS/PS/ES tokens",
+    ),
+    key(
+        "IAM_SERVICE_TOKENS",
+        "service_tokens",
+        "(none)",
+        "internal API tokens, comma-separated, 32+ characters each; none: no internal API (secret)",
     ),
     key("IAM_JWT_ISSUER", "jwt_issuer", "(none)", "required iss"),
     key("IAM_JWT_AUDIENCE", "jwt_audience", "(none)", "required aud"),
@@ -338,6 +347,34 @@ impl Raw {
     }
 }
 
+/// The service tokens: comma-separated secrets of at least [`MIN_SERVICE_TOKEN_LEN`] characters
+/// without white space. An error never shows them.
+fn service_tokens(raw: &Raw) -> Result<Vec<SecretString>, ConfigError> {
+    let Some(value) = raw.get("IAM_SERVICE_TOKENS") else {
+        return Ok(Vec::new());
+    };
+    let tokens: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let usable = |t: &&str| t.len() >= MIN_SERVICE_TOKEN_LEN && !t.contains(char::is_whitespace);
+    if tokens.is_empty() || !tokens.iter().all(usable) {
+        return Err(ConfigError::Invalid {
+            setting: raw.name("IAM_SERVICE_TOKENS"),
+            accepts: "comma-separated secrets of at least 32 characters each, without white space",
+            got: format!("{} token(s), not shown", tokens.len()),
+        });
+    }
+    Ok(tokens
+        .into_iter()
+        .map(|t| SecretString::from(t.to_owned()))
+        .collect())
+}
+
+/// The shortest service token, in bytes.
+pub const MIN_SERVICE_TOKEN_LEN: usize = 32;
+
 fn file_values(path: &Path) -> Result<HashMap<&'static str, String>, ConfigError> {
     let error = |reason: String| ConfigError::File {
         path: path.display().to_string(),
@@ -423,6 +460,7 @@ impl Settings {
             jwt_secret: raw
                 .get("IAM_JWT_SECRET")
                 .map(|v| SecretString::from(v.to_owned())),
+            service_tokens: service_tokens(&raw)?,
             jwt_algorithm: raw.parse(
                 "IAM_JWT_ALGORITHM",
                 jsonwebtoken::Algorithm::HS256,
@@ -638,6 +676,27 @@ mod tests {
         assert_eq!(s.body_limit, 65536);
         assert!(s.is_sqlite());
         assert_eq!(s.sqlite_dir().unwrap(), Path::new("data"));
+    }
+
+    #[test]
+    fn service_tokens_are_long_secrets_never_shown() {
+        let (a, b) = ("a".repeat(32), "b".repeat(40));
+        let both = format!(" {a} , {b},");
+        let s = Settings::load(None, env(&[("IAM_SERVICE_TOKENS", &both)])).unwrap();
+        let tokens: Vec<&str> = s.service_tokens.iter().map(|t| t.expose_secret()).collect();
+        assert_eq!(tokens, [a.as_str(), b.as_str()]);
+        assert!(Settings::load(None, env(&[]))
+            .unwrap()
+            .service_tokens
+            .is_empty());
+        let short = format!("{a},tooshort-secret");
+        let spaced = format!("{} x", "c".repeat(32));
+        for bad in [short.as_str(), spaced.as_str(), " , "] {
+            let err = Settings::load(None, env(&[("IAM_SERVICE_TOKENS", bad)])).unwrap_err();
+            let text = err.to_string();
+            assert!(text.starts_with("IAM_SERVICE_TOKENS: "), "{text}");
+            assert!(!text.contains("tooshort") && !text.contains(&a), "{text}");
+        }
     }
 
     #[test]

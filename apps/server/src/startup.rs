@@ -17,11 +17,11 @@ use anyhow::Context as _;
 use iam_domain::values::{Bio, CatalogueName, NameList, UserType};
 use iam_domain::{Patch, UserDetailPatch, UserId};
 use iam_http::rejected::Shaped;
-use iam_http::{AppState, HttpSettings, Metrics};
+use iam_http::{AppState, HttpSettings, Metrics, ServiceTokens};
 use iam_jwt::{ClaimRules, JwksCache, JwksSettings, JwtVerifier, StaticKey};
 use iam_ports::{
-    Clock, CreateError, Service, SystemClock, TokenVerifier, UserDetailsRepository,
-    UserDetailsService, WriteRequest,
+    Clock, CreateError, FigureFacts, Service, Social, SystemClock, TokenVerifier,
+    UserDetailsRepository, UserDetailsService, WriteRequest,
 };
 use iam_postgres::{PgStore, PoolSettings};
 use iam_sqlite::SqliteStore;
@@ -94,6 +94,19 @@ impl Store {
             Store::Postgres(s) => Arc::new(s.clone()),
             Store::Sqlite(s) => Arc::new(s.clone()),
         }
+    }
+
+    /// The figure-facts port.
+    pub fn facts(&self) -> Arc<dyn FigureFacts> {
+        match self {
+            Store::Postgres(s) => Arc::new(s.clone()),
+            Store::Sqlite(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// The social and platform use cases over this store.
+    pub fn social(&self, clock: Arc<dyn Clock>) -> Social {
+        Social::new(self.repository(), self.facts(), clock)
     }
 
     /// Closes the pools.
@@ -265,8 +278,21 @@ impl Application {
         };
         let metrics = Arc::new(Metrics::new());
         store.register_gauges(&metrics);
+        let social = Arc::new(store.social(clock.clone()));
+        let service_tokens = if settings.service_tokens.is_empty() {
+            None
+        } else {
+            let tokens = settings.service_tokens.iter().map(|t| t.expose_secret());
+            Some(Arc::new(
+                ServiceTokens::new(tokens)
+                    .map_err(|e| anyhow::anyhow!("IAM_SERVICE_TOKENS: {e}"))?,
+            ))
+        };
         let state = AppState {
             service,
+            social: social.clone(),
+            facts: social,
+            service_tokens,
             verifier: verification.verifier,
             clock,
             settings: HttpSettings {

@@ -52,17 +52,39 @@ fn verifier() -> MockTokenVerifier {
     verifier
 }
 
-async fn call(
+/// The state of a test: the given use cases, the others refusing every call.
+fn state_of(
     service: MockUserDetailsService,
-    req: test::TestRequest,
-) -> (u16, Vec<(String, String)>, Value) {
-    let state = AppState {
+    social: iam_ports::MockSocialService,
+    facts: iam_ports::MockFactsService,
+    service_tokens: Option<Arc<crate::ServiceTokens>>,
+) -> AppState {
+    AppState {
         service: Arc::new(service),
+        social: Arc::new(social),
+        facts: Arc::new(facts),
+        service_tokens,
         verifier: Arc::new(verifier()),
         clock: Arc::new(iam_ports::SystemClock),
         settings: HttpSettings::default(),
         metrics: Arc::new(Metrics::new()),
-    };
+    }
+}
+
+async fn call(
+    service: MockUserDetailsService,
+    req: test::TestRequest,
+) -> (u16, Vec<(String, String)>, Value) {
+    let state = state_of(
+        service,
+        iam_ports::MockSocialService::new(),
+        iam_ports::MockFactsService::new(),
+        None,
+    );
+    call_with(state, req).await
+}
+
+async fn call_with(state: AppState, req: test::TestRequest) -> (u16, Vec<(String, String)>, Value) {
     let app = test::init_service(
         App::new()
             .wrap(from_fn(crate::observe::observe))
@@ -358,13 +380,12 @@ mod timeouts {
     use crate::error::ApiError;
 
     fn state() -> AppState {
-        AppState {
-            service: Arc::new(MockUserDetailsService::new()),
-            verifier: Arc::new(verifier()),
-            clock: Arc::new(iam_ports::SystemClock),
-            settings: HttpSettings::default(),
-            metrics: Arc::new(Metrics::new()),
-        }
+        state_of(
+            MockUserDetailsService::new(),
+            iam_ports::MockSocialService::new(),
+            iam_ports::MockFactsService::new(),
+            None,
+        )
     }
 
     #[tokio::test]
@@ -412,5 +433,303 @@ mod timeouts {
         assert!(matches!(outcome, Err(ApiError::Unavailable { .. })));
         let gate = receive.await.unwrap();
         assert!(!gate.try_start());
+    }
+}
+
+/// The routes of other users and of the platform, against mocked social and facts use cases.
+mod social_routes {
+    use super::*;
+    use iam_domain::social::FactError;
+    use iam_domain::values::Phone;
+    use iam_ports::{FactsError, FollowError, MockFactsService, MockSocialService};
+
+    const SERVICE_TOKEN: &str = "service-token-of-the-ratings-service-0123";
+
+    fn with_social(social: MockSocialService) -> AppState {
+        state_of(
+            MockUserDetailsService::new(),
+            social,
+            MockFactsService::new(),
+            None,
+        )
+    }
+
+    fn with_facts(facts: MockFactsService) -> AppState {
+        let tokens = crate::ServiceTokens::new([SERVICE_TOKEN]).unwrap();
+        state_of(
+            MockUserDetailsService::new(),
+            MockSocialService::new(),
+            facts,
+            Some(Arc::new(tokens)),
+        )
+    }
+
+    fn as_user(req: test::TestRequest) -> test::TestRequest {
+        req.insert_header(("Authorization", "Bearer good"))
+    }
+
+    fn as_service(req: test::TestRequest) -> test::TestRequest {
+        req.insert_header(("Authorization", format!("Bearer {SERVICE_TOKEN}")))
+    }
+
+    #[actix_web::test]
+    async fn the_public_view_leaves_out_the_private_fields_and_shows_the_relation() {
+        let mut social = MockSocialService::new();
+        social
+            .expect_view()
+            .with(eq(user()), eq(UserId::parse("7").unwrap()))
+            .returning(|_, _| {
+                let mut p = profile();
+                p.detail.phone = Some(Phone::parse("+92 300 1234567").unwrap());
+                p.detail.activity_based_emails = Some(true);
+                p.figures.is_following = true;
+                Ok(p)
+            });
+        let req = as_user(test::TestRequest::get().uri("/api/v1/iam/iamuserdetails/7/"));
+        let (status, headers, body) = call_with(with_social(social), req).await;
+        assert_eq!(status, 200);
+        assert!(headers.iter().any(|(k, _)| k == "etag"));
+        for field in Field::PRIVATE {
+            assert!(body.get(field.name()).is_none(), "{} shown", field.name());
+        }
+        assert_eq!(body["user_type"], "developer");
+        assert_eq!(
+            (
+                body["is_following"].clone(),
+                body["is_followed_back"].clone()
+            ),
+            (json!(true), json!(false))
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_public_view_of_a_user_without_details_is_404() {
+        let mut social = MockSocialService::new();
+        social
+            .expect_view()
+            .returning(|_, _| Err(GetError::NotFound));
+        let req = as_user(test::TestRequest::get().uri("/api/v1/iam/iamuserdetails/7"));
+        let (status, _, body) = call_with(with_social(social), req).await;
+        assert_eq!(
+            (status, body),
+            (404, json!({"detail": "User details not found."}))
+        );
+    }
+
+    #[actix_web::test]
+    async fn user_routes_of_others_need_a_user_token_then_their_methods() {
+        let state = || with_social(MockSocialService::new());
+        let req = test::TestRequest::get().uri("/api/v1/iam/iamuserdetails/7/");
+        assert_eq!(call_with(state(), req).await.0, 401);
+        let req = test::TestRequest::post()
+            .uri("/api/v1/iam/iamuserdetails/7/follow/")
+            .insert_header(("Authorization", format!("Bearer {SERVICE_TOKEN}")));
+        assert_eq!(
+            call_with(state(), req).await.0,
+            401,
+            "a service token is no user"
+        );
+        let req = as_user(test::TestRequest::put().uri("/api/v1/iam/iamuserdetails/7/"));
+        let (status, headers, _) = call_with(state(), req).await;
+        assert_eq!(status, 405);
+        assert!(headers.contains(&("allow".into(), "GET".into())));
+        let req = as_user(test::TestRequest::get().uri("/api/v1/iam/iamuserdetails/7/follow/"));
+        let (status, headers, _) = call_with(state(), req).await;
+        assert_eq!(status, 405);
+        assert!(headers.contains(&("allow".into(), "POST, DELETE".into())));
+    }
+
+    #[actix_web::test]
+    async fn follow_and_unfollow_answer_204_and_map_each_refusal() {
+        let mut social = MockSocialService::new();
+        let seven = UserId::parse("7").unwrap();
+        social
+            .expect_follow()
+            .with(eq(user()), eq(seven.clone()))
+            .times(1)
+            .returning(|_, _| Ok(()));
+        social
+            .expect_unfollow()
+            .with(eq(user()), eq(seven))
+            .times(1)
+            .returning(|_, _| Ok(()));
+        social
+            .expect_follow()
+            .with(eq(user()), eq(UserId::parse("ghost").unwrap()))
+            .returning(|_, _| Err(FollowError::NotFound));
+        social
+            .expect_follow()
+            .with(eq(user()), eq(user()))
+            .returning(|_, _| Err(FollowError::Themselves));
+        let state = with_social(social);
+        let app = test::init_service(App::new().configure(configure(state))).await;
+        let send = async |req: test::TestRequest| {
+            let response = test::call_service(&app, as_user(req).to_request()).await;
+            let status = response.status().as_u16();
+            let bytes = test::read_body(response).await;
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        };
+        let uri = "/api/v1/iam/iamuserdetails/7/follow/";
+        assert_eq!(send(test::TestRequest::post().uri(uri)).await.0, 204);
+        assert_eq!(send(test::TestRequest::delete().uri(uri)).await.0, 204);
+        let (status, body) =
+            send(test::TestRequest::post().uri("/api/v1/iam/iamuserdetails/ghost/follow")).await;
+        assert_eq!(
+            (status, body),
+            (404, json!({"detail": "User details not found."}))
+        );
+        // `me` is the caller, and so is the caller's own id.
+        for path in ["me", "42"] {
+            let uri = format!("/api/v1/iam/iamuserdetails/{path}/follow/");
+            let (status, body) = send(test::TestRequest::post().uri(&uri)).await;
+            assert_eq!(
+                (status, body),
+                (400, json!({"detail": "You cannot follow yourself."}))
+            );
+        }
+    }
+
+    #[actix_web::test]
+    async fn the_internal_api_is_absent_without_service_tokens() {
+        let state = with_social(MockSocialService::new());
+        let req = as_service(test::TestRequest::get().uri("/internal/v1/iam/users/7/figures/"));
+        assert_eq!(call_with(state, req).await.0, 404);
+    }
+
+    #[actix_web::test]
+    async fn the_internal_api_takes_only_a_service_token() {
+        let mut facts = MockFactsService::new();
+        facts.expect_figures().never();
+        let uri = "/internal/v1/iam/users/7/figures/";
+        let req = test::TestRequest::get().uri(uri);
+        assert_eq!(
+            call_with(with_facts(MockFactsService::new()), req).await.0,
+            401
+        );
+        // A user's token (valid on the user routes) is refused here.
+        let req = as_user(test::TestRequest::get().uri(uri));
+        assert_eq!(call_with(with_facts(facts), req).await.0, 401);
+        // The cookie carries user tokens only.
+        let req = test::TestRequest::get()
+            .uri(uri)
+            .insert_header(("Cookie", format!("access_token={SERVICE_TOKEN}")));
+        assert_eq!(
+            call_with(with_facts(MockFactsService::new()), req).await.0,
+            401
+        );
+    }
+
+    #[actix_web::test]
+    async fn facts_are_recorded_with_their_values_and_answer_204() {
+        let mut facts = MockFactsService::new();
+        facts
+            .expect_rate()
+            .withf(|u, d, r| {
+                u.as_str() == "7" && d.as_str() == "computer vision" && r.value() == 1512.5
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        facts
+            .expect_record_activity()
+            .withf(|u, d| u.as_str() == "7" && d.to_string() == "2026-11-29")
+            .times(1)
+            .returning(|_, _| Ok(()));
+        facts
+            .expect_unlock_title()
+            .withf(|_, t, at| {
+                t.as_str() == "Grand Master"
+                    && at.map(|at| at.to_rfc3339()) == Some("2026-11-30T10:00:00+00:00".into())
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        facts
+            .expect_unlock_title()
+            .withf(|_, t, at| t.as_str() == "Novice" && at.is_none())
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        facts.expect_grant_freeze().returning(|_, _| {
+            Err(FactsError::Invalid {
+                field: "day",
+                error: FactError::TooLate,
+            })
+        });
+        let state = with_facts(facts);
+        let app = test::init_service(App::new().configure(configure(state))).await;
+        let send = async |req: test::TestRequest| {
+            let response = test::call_service(&app, as_service(req).to_request()).await;
+            let status = response.status().as_u16();
+            let bytes = test::read_body(response).await;
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        };
+        let base = "/internal/v1/iam/users/7";
+        let put = |path: &str| test::TestRequest::put().uri(&format!("{base}/{path}"));
+        let json_put = |path: &str, body: Value| put(path).set_json(body);
+        assert_eq!(
+            send(json_put(
+                "ratings/computer%20vision/",
+                json!({"rating": 1512.5})
+            ))
+            .await
+            .0,
+            204
+        );
+        assert_eq!(send(put("activity-days/2026-11-29/")).await.0, 204);
+        assert_eq!(
+            send(json_put(
+                "titles/Grand%20Master/",
+                json!({"unlocked_at": "2026-11-30T12:00:00+02:00"})
+            ))
+            .await
+            .0,
+            204
+        );
+        assert_eq!(send(put("titles/Novice")).await.0, 204);
+        // What the values are refused with.
+        let cases = [
+            (
+                json_put("ratings/nlp/", json!({})),
+                json!({"rating": ["This field is required."]}),
+            ),
+            (
+                json_put("ratings/nlp/", json!({"rating": "high"})),
+                json!({"rating": ["A valid number is required."]}),
+            ),
+            (
+                json_put("ratings/nlp/", json!([1])),
+                json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
+            ),
+            (
+                json_put("ratings/%20/", json!({"rating": 1})),
+                json!({"domain": ["This field may not be blank."]}),
+            ),
+            (
+                put("activity-days/2026-13-01/"),
+                json!({"day": [crate::drf::messages::DATE_FORMAT]}),
+            ),
+            (
+                put("titles/a,b/"),
+                json!({"title": ["A title may not contain a comma."]}),
+            ),
+            (
+                json_put("titles/x/", json!({"unlocked_at": "yesterday"})),
+                json!({"unlocked_at": [crate::drf::messages::DATETIME_FORMAT]}),
+            ),
+            (
+                put("freeze-days/2099-01-01/"),
+                json!({"day": ["Must not be later than tomorrow (UTC)."]}),
+            ),
+        ];
+        for (req, expected) in cases {
+            assert_eq!(send(req).await, (400, expected));
+        }
+        let (status, _) =
+            send(test::TestRequest::patch().uri(&format!("{base}/ratings/nlp/"))).await;
+        assert_eq!(status, 405);
     }
 }
