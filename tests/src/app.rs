@@ -14,6 +14,12 @@ use crate::stores::TestStore;
 /// The HS256 secret of the test servers.
 pub const SECRET: &str = "end-to-end-test-secret-0123456789abcdef";
 
+/// The internal API's service token on the test servers.
+pub const SERVICE_TOKEN: &str = "end-to-end-service-token-0123456789abcdef";
+
+/// The prefix of the internal API.
+pub const INTERNAL: &str = "/internal/v1/iam/users";
+
 /// A running server and what it runs on.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
@@ -46,6 +52,7 @@ async fn start_server(url: &str, extra: &[(&str, &str)]) -> (String, actix_web::
         ("IAM_BIND".into(), "127.0.0.1:0".into()),
         ("IAM_DATABASE_URL".into(), url.to_owned()),
         ("IAM_JWT_SECRET".into(), SECRET.into()),
+        ("IAM_SERVICE_TOKENS".into(), SERVICE_TOKEN.into()),
         ("IAM_MIGRATE_ON_START".into(), "false".into()),
         ("IAM_WORKERS".into(), "2".into()),
         ("IAM_POOL_SIZE".into(), "8".into()),
@@ -129,6 +136,11 @@ impl TestApp {
     /// A request to `path` as `user`.
     pub fn as_user(&self, user: &str, method: Method, path: &str) -> RequestBuilder {
         self.request(method, path).bearer_auth(self.token(user))
+    }
+
+    /// A request to `path` with the service token (the internal API's credential).
+    pub fn as_service(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(SERVICE_TOKEN)
     }
 
     /// A JSON request to `path` as `user` with `body`.

@@ -4,7 +4,10 @@
 //! DRF's schema generator does, so the two cannot drift apart. The properties the domain keeps
 //! read-only ([`crate::drf::READ_ONLY`]) are marked `readOnly`, so Swagger UI leaves them out of the
 //! bodies it sends; each write has an example body that passes validation; each error status has
-//! the schema of the body it really has (`Detail` or `FieldErrors`).
+//! the schema of the body it really has (`Detail` or `FieldErrors`). `PublicIAMUserDetail` is
+//! derived the same way, without the properties the domain keeps private
+//! ([`iam_domain::Field::PRIVATE`]). The internal API's routes are described with their own
+//! security scheme (`serviceToken`).
 
 use std::sync::LazyLock;
 
@@ -273,6 +276,224 @@ fn status_schema(value: &str) -> Schema {
         .into()
 }
 
+fn path_param(name: &str, description: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(String::schema()))
+        .build()
+}
+
+fn no_content(description: &str) -> ResponseBuilder {
+    ResponseBuilder::new().description(description)
+}
+
+/// Another user's public view, and following them.
+fn social_paths() -> [(&'static str, PathItem); 2] {
+    let user_id = || path_param("user_id", "The other user's id (`me`: the caller).");
+    let public = PathItem::new(
+        HttpMethod::Get,
+        operation("iamuserdetails-retrieve", "Read another user's public view")
+            .description(Some(
+                "The user's details as `PublicIAMUserDetail`: `IAMUserDetail` without the fields \
+                 the owner keeps private (`address`, `phone`, `dob`, the four preference \
+                 booleans, `additional_data`), with `is_following` (the caller follows them) and \
+                 `is_followed_back` (they follow the caller).",
+            ))
+            .parameter(user_id())
+            .parameter(header_param(
+                "If-None-Match",
+                "304 when the ETag still matches.",
+            ))
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("The public view")
+                    .header("ETag", Header::new(String::schema()))
+                    .content(
+                        "application/json",
+                        Content::new(Some(Ref::from_schema_name("PublicIAMUserDetail"))),
+                    ),
+            )
+            .response("304", ResponseBuilder::new().description("Not modified"))
+            .response("404", detail_body("The user has no details"))
+            .build(),
+    );
+    let mut follow = PathItem::new(
+        HttpMethod::Post,
+        operation("iamuserdetails-follow", "Follow a user")
+            .description(Some("Idempotent: following twice is one follow."))
+            .parameter(user_id())
+            .response("204", no_content("Following"))
+            .response("400", detail_body("The caller named themselves"))
+            .response("404", detail_body("The user has no details"))
+            .build(),
+    );
+    follow.delete = Some(
+        operation("iamuserdetails-unfollow", "Stop following a user")
+            .description(Some(
+                "Idempotent: unfollowing a user not followed (or without details) is a 204.",
+            ))
+            .parameter(user_id())
+            .response("204", no_content("Not following"))
+            .response("400", detail_body("The caller named themselves"))
+            .build(),
+    );
+    [
+        ("/api/v1/iam/iamuserdetails/{user_id}/", public),
+        ("/api/v1/iam/iamuserdetails/{user_id}/follow/", follow),
+    ]
+}
+
+/// An internal-API operation: the service token, and the errors every such route has.
+fn internal_operation(id: &str, summary: &str) -> OperationBuilder {
+    OperationBuilder::new()
+        .operation_id(Some(id))
+        .summary(Some(summary))
+        .tag("internal")
+        .security(SecurityRequirement::new(
+            "serviceToken",
+            Vec::<String>::new(),
+        ))
+        .parameter(path_param(
+            "user_id",
+            "The user the fact is about (with or without details).",
+        ))
+        .response("400", invalid_body())
+        .response(
+            "401",
+            detail_body(
+                "No service token, or not one of IAM_SERVICE_TOKENS (a user's token included)",
+            ),
+        )
+        .response(
+            "404",
+            detail_body("The internal API is not mounted (no IAM_SERVICE_TOKENS)"),
+        )
+        .response("503", unavailable_body())
+}
+
+/// A fact's `PUT` (with an optional request body) and `DELETE`.
+fn fact_path(
+    name: &str,
+    param: (&str, &str),
+    (put_summary, delete_summary): (&str, &str),
+    body: Option<(Schema, bool)>,
+) -> PathItem {
+    let mut put = internal_operation(&format!("internal-{name}-put"), put_summary)
+        .parameter(path_param(param.0, param.1))
+        .response("204", no_content("Recorded (idempotent)"));
+    if let Some((schema, required)) = body {
+        put = put
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(
+                        "application/json",
+                        ContentBuilder::new().schema(Some(schema)).build(),
+                    )
+                    .required(Some(if required {
+                        Required::True
+                    } else {
+                        Required::False
+                    }))
+                    .build(),
+            ))
+            .response("413", detail_body("Body too large"))
+            .response("415", detail_body("Unsupported media type"));
+    }
+    let mut item = PathItem::new(HttpMethod::Put, put.build());
+    item.delete = Some(
+        internal_operation(&format!("internal-{name}-delete"), delete_summary)
+            .parameter(path_param(param.0, param.1))
+            .response("204", no_content("Removed, or was not there"))
+            .build(),
+    );
+    item
+}
+
+/// The internal API of the platform's other services (`crate::internal`).
+fn internal_paths() -> [(&'static str, PathItem); 5] {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let rating = ObjectBuilder::new()
+        .property("rating", ObjectBuilder::new().schema_type(Type::Number))
+        .required("rating")
+        .into();
+    let unlocked_at = ObjectBuilder::new()
+        .property(
+            "unlocked_at",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::DateTime,
+                )))
+                .description(Some("When the title was unlocked; now when absent")),
+        )
+        .into();
+    let day = ("day", "YYYY-MM-DD, at most tomorrow (UTC)");
+    let figures = PathItem::new(
+        HttpMethod::Get,
+        internal_operation(
+            "internal-figures",
+            "A user's figures, as they see them on /me/",
+        )
+        .response(
+            "200",
+            ResponseBuilder::new().description("The figures").content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("UserFigures"))),
+            ),
+        )
+        .build(),
+    );
+    [
+        (
+            crate::internal::RATING,
+            fact_path(
+                "rating",
+                ("domain", "The domain (1 to 64 characters)"),
+                (
+                    "Set the user's rating in a domain",
+                    "Remove the user's rating in a domain",
+                ),
+                Some((rating, true)),
+            ),
+        ),
+        (
+            crate::internal::ACTIVITY_DAY,
+            fact_path(
+                "activity-day",
+                day,
+                ("Record a day the user was active", "Remove an activity day"),
+                None,
+            ),
+        ),
+        (
+            crate::internal::FREEZE_DAY,
+            fact_path(
+                "freeze-day",
+                day,
+                (
+                    "Grant the user a streak freeze on a day",
+                    "Remove a freeze day",
+                ),
+                None,
+            ),
+        ),
+        (
+            crate::internal::TITLE,
+            fact_path(
+                "title",
+                ("title", "The title (1 to 100 characters, no comma)"),
+                ("Unlock a title for the user", "Remove an unlocked title"),
+                Some((unlocked_at, false)),
+            ),
+        ),
+        (crate::internal::FIGURES, figures),
+    ]
+}
+
 fn build() -> OpenApi {
     let mut me = PathItem::default();
     for (method, op) in me_operations() {
@@ -303,20 +524,26 @@ fn build() -> OpenApi {
         .response("415", detail_body("Unsupported media type"))
         .build(),
     );
+    let mut paths = utoipa::openapi::PathsBuilder::new()
+        .path(ME, me)
+        .path(CREATE, create);
+    for (path, item) in social_paths().into_iter().chain(internal_paths()) {
+        paths = paths.path(path, item);
+    }
     let mut doc = OpenApiBuilder::new()
         .info(
             utoipa::openapi::InfoBuilder::new()
                 .title("AISquare Studio API: user details")
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
-                    "Read, update and delete the signed-in user's profile details.",
+                    "Read, update and delete the signed-in user's profile details; read other \
+                     users' public views and follow them. The `internal` routes are the \
+                     platform's other services' (a service token, never a user's).",
                 ))
                 .build(),
         )
         .paths(
-            utoipa::openapi::PathsBuilder::new()
-                .path(ME, me)
-                .path(CREATE, create)
+            paths
                 .path(
                     "/api/schema/",
                     plain(
@@ -364,6 +591,7 @@ fn build() -> OpenApi {
         .schema("InvestmentInterest", InvestmentInterest::schema())
         .schema("Tag", Tag::schema())
         .schema("IAMUserDetail", IamUserDetail::schema())
+        .schema("UserFigures", crate::dto::UserFigures::schema())
         .schema("Detail", detail_schema())
         .schema("FieldErrors", field_errors_schema())
         .security_scheme(
@@ -372,6 +600,15 @@ fn build() -> OpenApi {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .build(),
+            ),
+        )
+        .security_scheme(
+            "serviceToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("One of IAM_SERVICE_TOKENS (an opaque secret)"))
                     .build(),
             ),
         )
@@ -384,6 +621,20 @@ fn build() -> OpenApi {
         }
     }
     if let Some(RefOr::T(Schema::Object(full))) = components.schemas.get("IAMUserDetail").cloned() {
+        let mut public = full.clone();
+        for field in iam_domain::Field::PRIVATE {
+            public.properties.shift_remove(field.name());
+            public.required.retain(|name| name != field.name());
+        }
+        public.title = Some("PublicIAMUserDetail".into());
+        public.description = Some(
+            "Another user's view of IAMUserDetail: without the fields the owner keeps private."
+                .into(),
+        );
+        components.schemas.insert(
+            "PublicIAMUserDetail".into(),
+            RefOr::T(Schema::Object(public)),
+        );
         let mut patched = full;
         patched.required.clear();
         patched.title = Some("PatchedIAMUserDetail".into());
