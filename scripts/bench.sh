@@ -88,10 +88,10 @@ run_wrk() {
 }
 
 # The lines, in order: wrk mode, the line's name, its pgbench anchor (select, update or mix).
-modes=(get patch-bio patch-mixed patch-skills read-mostly)
-declare -A title=([get]="GET /me/" [patch-bio]="PATCH /me/ bio" [patch-mixed]="PATCH /me/ mixed fields"
+modes=(get public patch-bio patch-mixed patch-skills read-mostly)
+declare -A title=([get]="GET /me/" [public]="GET /{id}/ public view" [patch-bio]="PATCH /me/ bio" [patch-mixed]="PATCH /me/ mixed fields"
   [patch-skills]="PATCH /me/ skills" [read-mostly]="90 % GET, 10 % PATCH mixed")
-declare -A anchor_of=([get]=select [patch-bio]=update [patch-mixed]=update [patch-skills]=update
+declare -A anchor_of=([get]=select [public]=select [patch-bio]=update [patch-mixed]=update [patch-skills]=update
   [read-mostly]=mix)
 declare -A result
 

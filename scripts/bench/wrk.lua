@@ -1,6 +1,7 @@
 -- wrk script: each request is signed for a random one of the seeded users.
 -- Environment: BENCH_TOKENS (file, one token per line), BENCH_MODE:
 --   get           GET /me/
+--   public        GET /{id}/: another seeded user's public view (ids are 1..N, a token per line)
 --   patch-bio     PATCH /me/ of bio
 --   patch-mixed   PATCH /me/ of one of six field sets at random (see `mixed` below)
 --   patch-skills  PATCH /me/ replacing skills with three names
@@ -45,6 +46,8 @@ request = function()
   local headers = { ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)] }
   if mode == "get" or (mode == "read-mostly" and math.random(10) > 1) then
     return wrk.format("GET", path, headers)
+  elseif mode == "public" then
+    return wrk.format("GET", "/api/v1/iam/iamuserdetails/" .. math.random(#tokens) .. "/", headers)
   elseif mode == "patch-bio" then
     return mixed[1](headers)
   elseif mode == "patch-mixed" or mode == "read-mostly" then

@@ -253,7 +253,7 @@ async fn other_methods_are_405_with_allow(app: &TestApp) {
 
 async fn unknown_routes_are_404(app: &TestApp) {
     let (status, headers, body) =
-        send(app.request(Method::GET, "/api/v1/iam/iamuserdetails/7/")).await;
+        send(app.request(Method::GET, "/api/v1/iam/iamuserdetails/7/friends/")).await;
     assert_eq!(
         (status, body),
         (StatusCode::NOT_FOUND, json!({"detail": "Not found."}))

@@ -1,5 +1,6 @@
 //! `iam-server`: the iam-user-details service. `serve` (the default) runs it; `migrate` applies
-//! migrations and exits; `token` prints an HS256 access token for a user.
+//! migrations and exits; `token` prints an HS256 access token for a user; `facts` records,
+//! removes or shows the facts behind a user's figures, as the internal API does.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -48,6 +49,147 @@ enum Command {
         #[arg(long, default_value = "1h", value_parser = ttl)]
         ttl: Duration,
     },
+    /// Record, remove or show the facts behind a user's figures (ratings, activity and freeze
+    /// days, titles), as the internal API does; prints the user's figures after.
+    #[command(subcommand)]
+    Facts(Facts),
+}
+
+/// What `facts` records, removes or shows. Each write prints the user's figures after it.
+#[derive(Subcommand)]
+enum Facts {
+    /// Set (`--set R`) or remove (`--remove`) a user's rating in a domain.
+    Rating {
+        /// The user id.
+        #[arg(long)]
+        user: String,
+        /// The domain (for example nlp).
+        #[arg(long)]
+        domain: String,
+        /// The rating.
+        #[arg(
+            long,
+            required_unless_present = "remove",
+            conflicts_with = "remove",
+            allow_negative_numbers = true
+        )]
+        set: Option<f64>,
+        /// Remove the rating instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Record (or `--remove`) a day the user was active.
+    Activity {
+        /// The user id.
+        #[arg(long)]
+        user: String,
+        /// The day, YYYY-MM-DD (at most tomorrow, UTC).
+        #[arg(long)]
+        day: chrono::NaiveDate,
+        /// Remove the day instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Grant (or `--remove`) a streak freeze on a day.
+    Freeze {
+        /// The user id.
+        #[arg(long)]
+        user: String,
+        /// The day, YYYY-MM-DD (at most tomorrow, UTC).
+        #[arg(long)]
+        day: chrono::NaiveDate,
+        /// Remove the freeze instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Unlock (or `--remove`) a title.
+    Title {
+        /// The user id.
+        #[arg(long)]
+        user: String,
+        /// The title (no comma).
+        #[arg(long)]
+        title: String,
+        /// When it was unlocked, RFC 3339 (now without it).
+        #[arg(long, conflicts_with = "remove")]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// Remove the title instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Print a user's figures.
+    Show {
+        /// The user id.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+impl Facts {
+    fn user(&self) -> &str {
+        match self {
+            Facts::Rating { user, .. }
+            | Facts::Activity { user, .. }
+            | Facts::Freeze { user, .. }
+            | Facts::Title { user, .. }
+            | Facts::Show { user } => user,
+        }
+    }
+}
+
+/// Runs a `facts` command through the same use cases as the internal API, and prints the user's
+/// figures as JSON.
+async fn facts(command: Facts, settings: &Settings) -> anyhow::Result<()> {
+    use iam_domain::social::{Rating, RatingDomain, TitleName};
+    use iam_ports::FactsService;
+
+    let user = UserId::parse(command.user()).map_err(|e| anyhow::anyhow!("--user: {e}"))?;
+    let store = Store::open(settings).await?;
+    if settings.migrate_on_start {
+        store.migrate().await?;
+    }
+    let social = store.social(std::sync::Arc::new(iam_ports::SystemClock));
+    let outcome = match command {
+        Facts::Rating { domain, set, .. } => {
+            let domain =
+                RatingDomain::parse(domain).map_err(|e| anyhow::anyhow!("--domain: {e}"))?;
+            match set {
+                Some(rating) => {
+                    let rating = Rating::new(rating).map_err(|e| anyhow::anyhow!("--set: {e}"))?;
+                    social.rate(&user, &domain, rating).await
+                }
+                None => social.remove_rating(&user, &domain).await,
+            }
+        }
+        Facts::Activity { day, remove, .. } if remove => social.remove_activity(&user, day).await,
+        Facts::Activity { day, .. } => social.record_activity(&user, day).await,
+        Facts::Freeze { day, remove, .. } if remove => social.remove_freeze(&user, day).await,
+        Facts::Freeze { day, .. } => social.grant_freeze(&user, day).await,
+        Facts::Title {
+            title, at, remove, ..
+        } => {
+            let title = TitleName::parse(title).map_err(|e| anyhow::anyhow!("--title: {e}"))?;
+            if remove {
+                social.remove_title(&user, &title).await
+            } else {
+                let at = at.map(|at| at.with_timezone(&chrono::Utc));
+                social.unlock_title(&user, &title, at).await
+            }
+        }
+        Facts::Show { .. } => Ok(()),
+    };
+    let shown = match outcome {
+        Ok(()) => social.figures(&user).await,
+        Err(e) => Err(e),
+    };
+    store.close().await;
+    let figures = shown.map_err(|e| match e {
+        iam_ports::FactsError::Invalid { field, error } => anyhow::anyhow!("--{field}: {error}"),
+        other => anyhow::Error::from(other),
+    })?;
+    let json = serde_json::to_string_pretty(&iam_http::dto::UserFigures::new(&user, &figures))?;
+    println!("{json}");
+    Ok(())
 }
 
 fn ttl(text: &str) -> Result<Duration, String> {
@@ -94,6 +236,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             store.close().await;
             println!("migrations applied");
             Ok(())
+        }
+        Command::Facts(command) => {
+            telemetry::init(&settings.log, settings.log_format);
+            facts(command, &settings).await
         }
         Command::Token { user, ttl } => {
             let user = UserId::parse(user).map_err(|e| anyhow::anyhow!("--user: {e}"))?;

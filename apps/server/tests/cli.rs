@@ -317,3 +317,68 @@ fn sigint_and_sigterm_let_requests_in_flight_finish_then_exit_cleanly() {
         std::fs::remove_dir_all(dir).ok();
     }
 }
+
+/// `facts` records and removes what the internal API does, on the configured store, and prints
+/// the figures the domain's rules give; a refused value names its option and records nothing.
+#[test]
+fn facts_commands_record_remove_and_show_the_figures() {
+    let dir = temp_dir();
+    let facts = |args: &[&str]| {
+        let out = command(&dir).arg("facts").args(args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), stdout, stderr)
+    };
+    let figures = |stdout: &str| serde_json::from_str::<serde_json::Value>(stdout).unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = today.pred_opt().unwrap();
+    let (ok, out, err) = facts(&[
+        "rating", "--user", "7", "--domain", "nlp", "--set", "1512.5",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(figures(&out)["top_domain_elo"], 1512.5);
+    facts(&["rating", "--user", "8", "--domain", "nlp", "--set", "1600"]);
+    for day in [today, yesterday] {
+        let day = day.to_string();
+        assert!(facts(&["activity", "--user", "7", "--day", &day]).0);
+    }
+    let at = "2026-01-01T00:00:00Z";
+    assert!(
+        facts(&[
+            "title",
+            "--user",
+            "7",
+            "--title",
+            "Grand Master",
+            "--at",
+            at
+        ])
+        .0
+    );
+    let (ok, out, _) = facts(&["show", "--user", "7"]);
+    assert!(ok);
+    let shown = figures(&out);
+    assert_eq!(shown["top_domain_rank"], 2);
+    assert_eq!(
+        (&shown["streak"], &shown["title"]),
+        (&"2".into(), &"Grand Master".into())
+    );
+
+    let (ok, _, err) = facts(&["title", "--user", "7", "--title", "a,b"]);
+    assert!(!ok && err.contains("--title: holds a comma"), "{err}");
+    let (ok, _, err) = facts(&["freeze", "--user", "7", "--day", "2099-01-01"]);
+    assert!(!ok && err.contains("--day: later than tomorrow"), "{err}");
+
+    let day = yesterday.to_string();
+    assert!(facts(&["activity", "--user", "7", "--day", &day, "--remove"]).0);
+    let (ok, out, _) = facts(&["rating", "--user", "8", "--domain", "nlp", "--remove"]);
+    assert!(ok);
+    assert_eq!(figures(&out)["top_domain_elo"], 0.0);
+    let shown = figures(&facts(&["show", "--user", "7"]).1);
+    assert_eq!(
+        (&shown["streak"], &shown["top_domain_rank"]),
+        (&"1".into(), &1.into())
+    );
+    assert_eq!(shown["unlocked_titles"], "Grand Master");
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -4,7 +4,10 @@
 //! - new catalogue names, sent at once by several users to two lists through several processes,
 //!   each get one catalogue entry;
 //! - read-modify-write loops with `If-Match` across the processes: every stale `If-Match` is a
-//!   412, so a counter ends at exactly the number of increments answered 200.
+//!   412, so a counter ends at exactly the number of increments answered 200;
+//! - follows and unfollows of every pair of users, toggled through the three processes at once,
+//!   then the same follow (and unfollow) sent by three clients at once: every count and every
+//!   `is_following` is exactly what the last answered request of each pair left.
 
 mod common;
 
@@ -12,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use std::thread;
 
-use common::{call, request, serve, setup, Server, BIN};
+use common::{call, request, request_to, serve, setup, Server, BIN};
 use serde_json::{json, Value};
 
 const USERS: usize = 4;
@@ -51,7 +54,107 @@ fn patch(server: &str, token: &str, body: &Value, merge: bool) {
     assert_eq!(answer.status, 200, "{body}: {}", answer.body);
 }
 
-fn three_instances(url: &str, dir: &Path, secret: &str, tokens: &[String]) -> String {
+const TOGGLES: usize = 6;
+
+/// A follow (`POST`) or unfollow (`DELETE`) of `followee` that must be answered 204.
+fn follow(server: &str, token: &str, method: &str, followee: &str) {
+    let path = format!("/api/v1/iam/iamuserdetails/{followee}/follow/");
+    let answer = request_to(server, token, method, &path, None, &[]).unwrap();
+    assert_eq!(answer.status, 204, "{method} {path}: {}", answer.body);
+}
+
+/// Every user's follower and following counts, and who they see themselves following, against
+/// `follows[a][b]` (a follows b).
+fn check_follows(addresses: &[String], ids: &[String], tokens: &[String], follows: &[Vec<bool>]) {
+    let n = ids.len();
+    for (u, token) in tokens.iter().enumerate() {
+        let (status, d) = call(&addresses[u % 3], token, "GET", None).unwrap();
+        assert_eq!(status, 200);
+        let followers = (0..n).filter(|a| follows[*a][u]).count();
+        let following = (0..n).filter(|b| follows[u][*b]).count();
+        assert_eq!(d["followers_count"], followers, "user {u}");
+        assert_eq!(d["following_count"], following, "user {u}");
+        for (v, id) in ids.iter().enumerate().filter(|(v, _)| *v != u) {
+            let path = format!("/api/v1/iam/iamuserdetails/{id}/");
+            let seen = request_to(&addresses[v % 3], token, "GET", &path, None, &[]).unwrap();
+            assert_eq!(seen.status, 200);
+            assert_eq!(seen.body["is_following"], follows[u][v], "{u} -> {v}");
+            assert_eq!(seen.body["is_followed_back"], follows[v][u], "{v} -> {u}");
+        }
+    }
+}
+
+/// Follows across the processes; see the module's docs. Returns the summary.
+fn follows_across_instances(addresses: &[String], ids: &[String], tokens: &[String]) -> String {
+    let n = ids.len();
+    // Each ordered pair toggles through the processes in turn; its last request decides.
+    let finals: Vec<Vec<bool>> = thread::scope(|scope| {
+        let pairs: Vec<_> = (0..n)
+            .flat_map(|a| (0..n).map(move |b| (a, b)))
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| {
+                let (addresses, ids, tokens) = (addresses, ids, tokens);
+                scope.spawn(move || {
+                    let steps = TOGGLES - (a + b) % 2;
+                    for k in 0..steps {
+                        let method = if k % 2 == 0 { "POST" } else { "DELETE" };
+                        follow(&addresses[(a + b + k) % 3], &tokens[a], method, &ids[b]);
+                    }
+                    ((a, b), steps % 2 == 1)
+                })
+            })
+            .collect();
+        let mut finals = vec![vec![false; n]; n];
+        for pair in pairs {
+            let ((a, b), following) = pair.join().unwrap();
+            finals[a][b] = following;
+        }
+        finals
+    });
+    check_follows(addresses, ids, tokens, &finals);
+    // The same follow, then the same unfollow, by three clients at once through each process.
+    for (method, following) in [("POST", true), ("DELETE", false)] {
+        thread::scope(|scope| {
+            for (a, token) in tokens.iter().enumerate() {
+                for id in ids
+                    .iter()
+                    .enumerate()
+                    .filter(|(b, _)| *b != a)
+                    .map(|(_, id)| id)
+                {
+                    for server in addresses {
+                        scope.spawn(move || follow(server, token, method, id));
+                    }
+                }
+            }
+        });
+        let all = vec![vec![following; n]; n];
+        let all: Vec<Vec<bool>> = all
+            .into_iter()
+            .enumerate()
+            .map(|(a, row)| {
+                row.into_iter()
+                    .enumerate()
+                    .map(|(b, f)| f && a != b)
+                    .collect()
+            })
+            .collect();
+        check_follows(addresses, ids, tokens, &all);
+    }
+    format!(
+        "{} follow toggles and {} duplicate follows and unfollows through 3 processes, counts exact",
+        n * (n - 1) * TOGGLES - n * (n - 1) / 2,
+        2 * 3 * n * (n - 1)
+    )
+}
+
+fn three_instances(
+    url: &str,
+    dir: &Path,
+    secret: &str,
+    ids: &[String],
+    tokens: &[String],
+) -> String {
     migrate(dir, url);
     let env = [("IAM_MIGRATE_ON_START", "false"), ("IAM_POOL_SIZE", "6")];
     let servers: Vec<Server> = (0..3).map(|_| serve(dir, url, secret, &env)).collect();
@@ -160,21 +263,27 @@ fn three_instances(url: &str, dir: &Path, secret: &str, tokens: &[String]) -> St
         d["additional_data"]["count"], total,
         "every increment answered 200 counted once: no stale If-Match was applied"
     );
+    let follows = follows_across_instances(&addresses, ids, tokens);
     format!(
         "{} writes of 8 fields by {} clients through 3 processes, 0 lost; {} names each one \
          catalogue entry; If-Match counter {total} = increments answered 200, {conflicts} stale \
-         writes refused with 412",
+         writes refused with 412; {follows}",
         USERS as u64 * 8 * WRITES,
         USERS * 8,
         WRITES
     )
 }
 
+/// The user ids [`setup`] made tokens for.
+fn ids(prefix: &str) -> Vec<String> {
+    (0..USERS).map(|u| format!("{prefix}-{u}")).collect()
+}
+
 #[test]
 fn three_processes_on_one_sqlite_file_lose_no_update() {
     let (dir, secret, tokens) = setup("three-sqlite", USERS);
     let url = format!("sqlite://{}/iam.db", dir.display());
-    let summary = three_instances(&url, &dir, &secret, &tokens);
+    let summary = three_instances(&url, &dir, &secret, &ids("three-sqlite"), &tokens);
     eprintln!("three instances, SQLite: {summary}");
     std::fs::remove_dir_all(dir).ok();
 }
@@ -202,7 +311,7 @@ fn three_processes_on_one_postgres_database_lose_no_update() {
         None => format!("{}/{database}", admin.rsplit_once('/').unwrap().0),
     };
     let (dir, secret, tokens) = setup("three-pg", USERS);
-    let summary = three_instances(&url, &dir, &secret, &tokens);
+    let summary = three_instances(&url, &dir, &secret, &ids("three-pg"), &tokens);
     eprintln!("three instances, PostgreSQL: {summary}");
     admin_sql(format!("DROP DATABASE {database} WITH (FORCE)"));
     std::fs::remove_dir_all(dir).ok();

@@ -103,11 +103,28 @@ pub struct Answer {
 }
 
 /// One request on its own connection, or `None` when the connection failed (the server is gone).
-/// `path` is the user route's: `me` for `/me/`, anything else for the create route.
+/// The path is the user route's: the create route for `POST`, `/me/` for the other methods.
 pub fn request(
     address: &str,
     token: &str,
     method: &str,
+    body: Option<&Value>,
+    extra: &[(&str, &str)],
+) -> Option<Answer> {
+    let path = if method == "POST" {
+        "/api/v1/iam/iamuserdetails/"
+    } else {
+        "/api/v1/iam/iamuserdetails/me/"
+    };
+    request_to(address, token, method, path, body, extra)
+}
+
+/// [`request`] to any path.
+pub fn request_to(
+    address: &str,
+    token: &str,
+    method: &str,
+    path: &str,
     body: Option<&Value>,
     extra: &[(&str, &str)],
 ) -> Option<Answer> {
@@ -116,11 +133,6 @@ pub fn request(
         .set_read_timeout(Some(Duration::from_secs(30)))
         .ok()?;
     let body = body.map(Value::to_string).unwrap_or_default();
-    let path = if method == "POST" {
-        "/api/v1/iam/iamuserdetails/"
-    } else {
-        "/api/v1/iam/iamuserdetails/me/"
-    };
     let mut headers: String = extra.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     if !extra
         .iter()
