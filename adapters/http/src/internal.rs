@@ -198,48 +198,33 @@ pub async fn delete_rating(
     write(&state, state.facts.remove_rating(&user, &domain)).await
 }
 
-/// `PUT activity-days/{day}/`.
-pub async fn put_activity(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse> {
-    authenticate_service(&req, &state)?;
-    let (user, day) = (user_id(&path.0)?, day(&path.1)?);
-    write(&state, state.facts.record_activity(&user, day)).await
+/// The two kinds of day a user has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayKind {
+    /// `activity-days/{day}/`: the user was active.
+    Activity,
+    /// `freeze-days/{day}/`: a streak freeze covered the day.
+    Freeze,
 }
 
-/// `DELETE activity-days/{day}/`.
-pub async fn delete_activity(
+/// `PUT` (or, with `remove`, `DELETE`) of `activity-days/{day}/` or `freeze-days/{day}/`.
+pub async fn day_fact(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
+    kind: DayKind,
+    remove: bool,
 ) -> Result<HttpResponse> {
     authenticate_service(&req, &state)?;
     let (user, day) = (user_id(&path.0)?, day(&path.1)?);
-    write(&state, state.facts.remove_activity(&user, day)).await
-}
-
-/// `PUT freeze-days/{day}/`.
-pub async fn put_freeze(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse> {
-    authenticate_service(&req, &state)?;
-    let (user, day) = (user_id(&path.0)?, day(&path.1)?);
-    write(&state, state.facts.grant_freeze(&user, day)).await
-}
-
-/// `DELETE freeze-days/{day}/`.
-pub async fn delete_freeze(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse> {
-    authenticate_service(&req, &state)?;
-    let (user, day) = (user_id(&path.0)?, day(&path.1)?);
-    write(&state, state.facts.remove_freeze(&user, day)).await
+    let facts = &state.facts;
+    let work = match (kind, remove) {
+        (DayKind::Activity, false) => facts.record_activity(&user, day),
+        (DayKind::Activity, true) => facts.remove_activity(&user, day),
+        (DayKind::Freeze, false) => facts.grant_freeze(&user, day),
+        (DayKind::Freeze, true) => facts.remove_freeze(&user, day),
+    };
+    write(&state, work).await
 }
 
 /// `PUT titles/{title}/`, optionally with `{"unlocked_at": RFC 3339}` (now without it).

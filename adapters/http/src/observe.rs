@@ -158,6 +158,29 @@ pub fn route_label(path: &str) -> &'static str {
         route
     } else if path == "/api/docs" || path.starts_with("/api/docs/") {
         "/api/docs"
+    } else if let Some(rest) = path.strip_prefix("/api/v1/iam/iamuserdetails/") {
+        let mut parts = rest.split('/');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(id), None, _) if !id.is_empty() => "/api/v1/iam/iamuserdetails/{user_id}",
+            (Some(id), Some("follow"), None) if !id.is_empty() => {
+                "/api/v1/iam/iamuserdetails/{user_id}/follow"
+            }
+            _ => "unmatched",
+        }
+    } else if let Some(rest) = path.strip_prefix("/internal/v1/iam/users/") {
+        let mut parts = rest.split('/').skip(1);
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("ratings"), Some(_), None) => "/internal/v1/iam/users/{user_id}/ratings/{domain}",
+            (Some("activity-days"), Some(_), None) => {
+                "/internal/v1/iam/users/{user_id}/activity-days/{day}"
+            }
+            (Some("freeze-days"), Some(_), None) => {
+                "/internal/v1/iam/users/{user_id}/freeze-days/{day}"
+            }
+            (Some("titles"), Some(_), None) => "/internal/v1/iam/users/{user_id}/titles/{title}",
+            (Some("figures"), None, _) => "/internal/v1/iam/users/{user_id}/figures",
+            _ => "unmatched",
+        }
     } else {
         "unmatched"
     }
@@ -258,6 +281,25 @@ mod tests {
         );
         assert_eq!(route_label("/api/docs/swagger-ui.css"), "/api/docs");
         assert_eq!(route_label("/wp-admin/x"), "unmatched");
+        // The routes with a user id in the path: one label each, whatever the id.
+        assert_eq!(
+            route_label("/api/v1/iam/iamuserdetails/7/"),
+            "/api/v1/iam/iamuserdetails/{user_id}"
+        );
+        assert_eq!(
+            route_label("/api/v1/iam/iamuserdetails/7/follow"),
+            "/api/v1/iam/iamuserdetails/{user_id}/follow"
+        );
+        assert_eq!(route_label("/api/v1/iam/iamuserdetails/7/x/y"), "unmatched");
+        assert_eq!(
+            route_label("/internal/v1/iam/users/7/ratings/nlp/"),
+            "/internal/v1/iam/users/{user_id}/ratings/{domain}"
+        );
+        assert_eq!(
+            route_label("/internal/v1/iam/users/7/figures/"),
+            "/internal/v1/iam/users/{user_id}/figures"
+        );
+        assert_eq!(route_label("/internal/v1/iam/users/7/other/"), "unmatched");
     }
 
     #[test]

@@ -123,21 +123,21 @@ fn configure_internal(cfg: &mut web::ServiceConfig) {
                 .default_service(web::to(internal::fact_other_method)),
         );
     }
-    for path in both(internal::ACTIVITY_DAY) {
-        cfg.service(
-            web::resource(path)
-                .route(web::put().to(internal::put_activity))
-                .route(web::delete().to(internal::delete_activity))
-                .default_service(web::to(internal::fact_other_method)),
-        );
-    }
-    for path in both(internal::FREEZE_DAY) {
-        cfg.service(
-            web::resource(path)
-                .route(web::put().to(internal::put_freeze))
-                .route(web::delete().to(internal::delete_freeze))
-                .default_service(web::to(internal::fact_other_method)),
-        );
+    for (pattern, kind) in [
+        (internal::ACTIVITY_DAY, internal::DayKind::Activity),
+        (internal::FREEZE_DAY, internal::DayKind::Freeze),
+    ] {
+        for path in both(pattern) {
+            let day = move |remove| {
+                move |req, path, state| internal::day_fact(req, path, state, kind, remove)
+            };
+            cfg.service(
+                web::resource(path)
+                    .route(web::put().to(day(false)))
+                    .route(web::delete().to(day(true)))
+                    .default_service(web::to(internal::fact_other_method)),
+            );
+        }
     }
     for path in both(internal::TITLE) {
         cfg.service(
