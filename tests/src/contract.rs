@@ -39,6 +39,7 @@ macro_rules! contract_suite {
             stored_facts_follow_the_domain_rules_on_random_facts,
             figure_facts_exist_without_details,
             follows_are_idempotent_and_relations_read_both_ways,
+            many_relations_read_at_once_each_get_their_own,
             removed_facts_leave_the_figures,
             users_are_isolated,
             long_unicode_values_round_trip,
@@ -673,6 +674,58 @@ pub async fn follows_are_idempotent_and_relations_read_both_ways(store: &TestSto
     let err = f.follow(&user("a"), &user("nobody")).await.unwrap_err();
     assert!(matches!(err, FigureFactsError::NotFound), "{err:?}");
     assert_eq!(counts("a").await, (1, 0));
+}
+
+/// Relations read at once (batched by the stores) each answer their own pair, in both
+/// directions, while follows change: a read sees every follow answered before it was sent.
+pub async fn many_relations_read_at_once_each_get_their_own(store: &TestStore) {
+    const USERS: usize = 9;
+    let ids: Vec<String> = (0..USERS).map(|i| format!("r{i}")).collect();
+    for id in &ids {
+        create(store, id, json!({"user_type": "d"})).await;
+    }
+    // a follows b when 3 divides a * 7 + b, a != b: many pairs follow one way only.
+    let follows = |a: usize, b: usize| a != b && (a * 7 + b).is_multiple_of(3);
+    for (a, b) in (0..USERS).flat_map(|a| (0..USERS).map(move |b| (a, b))) {
+        if follows(a, b) {
+            store
+                .facts
+                .follow(&user(&ids[a]), &user(&ids[b]))
+                .await
+                .unwrap();
+        }
+    }
+    for round in 0..3 {
+        let mut tasks = Vec::new();
+        for (a, b) in (0..USERS).flat_map(|a| (0..USERS).map(move |b| (a, b))) {
+            if a == b {
+                continue;
+            }
+            let facts = store.facts.clone();
+            let (viewer, viewed) = (user(&ids[a]), user(&ids[b]));
+            tasks.push(tokio::spawn(async move {
+                let relation = facts.relation(&viewer, &viewed).await.unwrap();
+                (a, b, relation)
+            }));
+        }
+        for task in tasks {
+            let (a, b, relation) = task.await.unwrap();
+            // After round 0, every follow of r0 was undone (below).
+            let undone = |x: usize| round > 0 && x == 0;
+            let expected = iam_domain::Relation {
+                is_following: follows(a, b) && !undone(a),
+                is_followed_back: follows(b, a) && !undone(b),
+            };
+            assert_eq!(relation, expected, "round {round}: r{a} viewing r{b}");
+        }
+        for b in 1..USERS {
+            store
+                .facts
+                .unfollow(&user(&ids[0]), &user(&ids[b]))
+                .await
+                .unwrap();
+        }
+    }
 }
 
 /// Each kind of fact can be removed (removing what is not there does nothing), and the figures

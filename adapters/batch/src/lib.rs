@@ -287,6 +287,17 @@ pub fn read_lanes<R, E>(lanes: usize) -> ReadLanes<R, E> {
     Lanes::new(lanes, |_, _| true)
 }
 
+/// The key of a batched read about two users (how they follow each other): their ids joined by
+/// a NUL character, which no user id holds (`UserId` refuses it), so two pairs never share a key.
+pub fn pair_key(first: &str, second: &str) -> String {
+    format!("{first}\0{second}")
+}
+
+/// The two ids of a [`pair_key`].
+pub fn split_pair(key: &str) -> (&str, &str) {
+    key.split_once('\0').unwrap_or((key, ""))
+}
+
 /// Reads the row of `key`, alone or with the reads queued beside it: the leader of a batch
 /// calls `run` with the batch's keys, which answers the rows it found by key. Every job of a
 /// failed batch gets the one error.
@@ -441,6 +452,16 @@ mod tests {
 
     async fn settle() {
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    #[test]
+    fn pair_keys_split_back_and_never_collide() {
+        let key = super::pair_key("ada", "bob");
+        assert_eq!(super::split_pair(&key), ("ada", "bob"));
+        // Joined by a character no id holds: ("a-b", "c") and ("a", "b-c") stay apart whatever
+        // the ids hold otherwise.
+        assert_ne!(super::pair_key("a/b", "c"), super::pair_key("a", "b/c"));
+        assert_ne!(super::pair_key("ab", "c"), super::pair_key("a", "bc"));
     }
 
     #[tokio::test]

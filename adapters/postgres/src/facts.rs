@@ -1,6 +1,8 @@
 //! The figure-facts port: recording, removing and reading what the figures are computed from.
 //! Each call is one statement; the triggers of the schema keep `user_figures` and the rank
-//! buckets in step.
+//! buckets in step. Reads of how two users follow each other are batched like profile reads.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,7 +14,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::Postgres;
 
-use crate::errors::classify;
+use crate::errors::{classify, is_unavailable};
 use crate::read::{figure_inputs, SELECT_FIGURES};
 use crate::PgStore;
 
@@ -23,6 +25,17 @@ fn error(e: sqlx::Error) -> FigureFactsError {
         FigureFactsError::Unexpected,
     )
 }
+
+/// The lanes of the batched read of how two users follow each other, keyed by
+/// [`iam_batch::pair_key`] (viewer, viewed).
+pub(crate) type RelationLanes = iam_batch::ReadLanes<Relation, sqlx::Error>;
+
+/// How each (viewer, viewed) pair of `$1`, `$2` (arrays of one length) follow each other: two
+/// primary-key probes of `follows` per pair, one row per pair.
+const SELECT_RELATIONS: &str = "SELECT k.viewer, k.viewed, \
+       EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = k.viewer AND f.followee_id = k.viewed), \
+       EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = k.viewed AND f.followee_id = k.viewer) \
+     FROM unnest($1::text[], $2::text[]) AS k(viewer, viewed)";
 
 impl PgStore {
     /// Runs one recording statement, once the request's write gate lets it start.
@@ -79,20 +92,38 @@ impl FigureFacts for PgStore {
         viewer: &UserId,
         viewed: &UserId,
     ) -> Result<Relation, FigureFactsError> {
-        let sql = "SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND followee_id = $2), \
-                          EXISTS (SELECT 1 FROM follows WHERE follower_id = $2 AND followee_id = $1)";
-        let mut conn = self.pool.acquire().await.map_err(error)?;
-        let (is_following, is_followed_back): (bool, bool) = sqlx::query_as(sql)
-            .bind(viewer.as_str())
-            .bind(viewed.as_str())
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(error)?;
-        conn.release();
-        Ok(Relation {
-            is_following,
-            is_followed_back,
+        let key = iam_batch::pair_key(viewer.as_str(), viewed.as_str());
+        let pool = &self.pool;
+        let found = iam_batch::read(&self.batching.relation_reads, &key, |keys| async move {
+            let (viewers, vieweds): (Vec<&str>, Vec<&str>) =
+                keys.iter().map(|k| iam_batch::split_pair(k)).unzip();
+            let mut conn = pool.acquire().await?;
+            let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(SELECT_RELATIONS)
+                .bind(&viewers)
+                .bind(&vieweds)
+                .fetch_all(&mut *conn)
+                .await?;
+            conn.release();
+            Ok(rows
+                .into_iter()
+                .map(|(viewer, viewed, is_following, is_followed_back)| {
+                    let relation = Relation {
+                        is_following,
+                        is_followed_back,
+                    };
+                    (iam_batch::pair_key(&viewer, &viewed), Arc::new(relation))
+                })
+                .collect())
         })
+        .await;
+        match found {
+            Ok(Some(relation)) => Ok(*relation),
+            Ok(None) => Err(FigureFactsError::Unexpected(
+                "the batched relation read answered no row for a pair".into(),
+            )),
+            Err(e) if is_unavailable(&e.0) => Err(FigureFactsError::Unavailable(Box::new(e))),
+            Err(e) => Err(FigureFactsError::Unexpected(Box::new(e))),
+        }
     }
 
     async fn rate(

@@ -67,10 +67,12 @@ pub struct PgStore {
 }
 
 /// The lanes of the statements concurrent requests share ([`iam_batch`]): reads of a whole
-/// profile and of the details alone by user id, and updates of one set of scalar columns.
+/// profile and of the details alone by user id, reads of how two users follow each other, and
+/// updates of scalar columns.
 struct Batching {
     profile_reads: read::ReadLanes,
     detail_reads: read::ReadLanes,
+    relation_reads: facts::RelationLanes,
     scalar_updates: update_batch::UpdateLanes,
 }
 
@@ -95,6 +97,7 @@ impl PgStore {
         let batching = Arc::new(Batching {
             profile_reads: iam_batch::read_lanes(READ_LANES),
             detail_reads: iam_batch::read_lanes(READ_LANES),
+            relation_reads: iam_batch::read_lanes(READ_LANES),
             scalar_updates: iam_batch::update_lanes(),
         });
         Ok(Self { pool, batching })

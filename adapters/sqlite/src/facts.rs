@@ -1,5 +1,8 @@
 //! The figure-facts port on SQLite: each fact recorded or removed by one statement on the writing
-//! connection; the rank-bucket triggers keep the buckets in step.
+//! connection; the rank-bucket triggers keep the buckets in step. Reads of how two users follow
+//! each other are batched like profile reads.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,7 +13,7 @@ use iam_ports::{start_write, FigureFacts, FigureFactsError};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::Sqlite;
 
-use crate::store::{classify, figure_inputs, SELECT_FIGURES};
+use crate::store::{classify, figure_inputs, is_unavailable, SELECT_FIGURES};
 use crate::SqliteStore;
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
@@ -22,6 +25,18 @@ fn facts_error(e: sqlx::Error) -> FigureFactsError {
         FigureFactsError::Unexpected,
     )
 }
+
+/// The lanes of the batched read of how two users follow each other, keyed by
+/// [`iam_batch::pair_key`] (viewer, viewed).
+pub(crate) type RelationLanes = iam_batch::ReadLanes<Relation, sqlx::Error>;
+
+/// How each `[viewer, viewed]` pair of the JSON array `?1` follow each other: two primary-key
+/// probes of `follows` per pair, one row per pair.
+const SELECT_RELATIONS: &str = "SELECT k.viewer, k.viewed, \
+       EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = k.viewer AND f.followee_id = k.viewed), \
+       EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = k.viewed AND f.followee_id = k.viewer) \
+     FROM (SELECT json_extract(value, '$[0]') AS viewer, json_extract(value, '$[1]') AS viewed \
+           FROM json_each(?1)) AS k";
 
 impl SqliteStore {
     /// Runs one recording statement on the writing connection, once the request's write gate
@@ -88,19 +103,36 @@ impl FigureFacts for SqliteStore {
         viewer: &UserId,
         viewed: &UserId,
     ) -> Result<Relation, FigureFactsError> {
-        let (is_following, is_followed_back): (bool, bool) = sqlx::query_as(
-            "SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2), \
-                    EXISTS (SELECT 1 FROM follows WHERE follower_id = ?2 AND followee_id = ?1)",
-        )
-        .bind(viewer.as_str())
-        .bind(viewed.as_str())
-        .fetch_one(&self.readers)
-        .await
-        .map_err(facts_error)?;
-        Ok(Relation {
-            is_following,
-            is_followed_back,
+        let key = iam_batch::pair_key(viewer.as_str(), viewed.as_str());
+        let readers = &self.readers;
+        let found = iam_batch::read(&self.batching.relation_reads, &key, |keys| async move {
+            let pairs: Vec<(&str, &str)> = keys.iter().map(|k| iam_batch::split_pair(k)).collect();
+            let pairs =
+                serde_json::to_string(&pairs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(SELECT_RELATIONS)
+                .bind(pairs)
+                .fetch_all(readers)
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(viewer, viewed, is_following, is_followed_back)| {
+                    let relation = Relation {
+                        is_following,
+                        is_followed_back,
+                    };
+                    (iam_batch::pair_key(&viewer, &viewed), Arc::new(relation))
+                })
+                .collect())
         })
+        .await;
+        match found {
+            Ok(Some(relation)) => Ok(*relation),
+            Ok(None) => Err(FigureFactsError::Unexpected(
+                "the batched relation read answered no row for a pair".into(),
+            )),
+            Err(e) if is_unavailable(&e.0) => Err(FigureFactsError::Unavailable(Box::new(e))),
+            Err(e) => Err(FigureFactsError::Unexpected(Box::new(e))),
+        }
     }
 
     async fn rate(

@@ -43,6 +43,7 @@ pub struct SqliteStore {
 struct Batching {
     profile_reads: store::ReadLanes,
     detail_reads: store::ReadLanes,
+    relation_reads: facts::RelationLanes,
     scalar_updates: update_batch::UpdateLanes,
 }
 
@@ -90,6 +91,7 @@ impl SqliteStore {
         let batching = Arc::new(Batching {
             profile_reads: iam_batch::read_lanes(lanes),
             detail_reads: iam_batch::read_lanes(lanes),
+            relation_reads: iam_batch::read_lanes(lanes),
             scalar_updates: iam_batch::update_lanes(),
         });
         Ok(Self {
