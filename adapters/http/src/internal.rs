@@ -20,6 +20,7 @@ use iam_domain::social::{Rating, RatingDomain, TitleName};
 use iam_domain::UserId;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tokio::time::Instant;
 
 use crate::drf::{fact_message, message, messages as msg, FieldErrors};
 use crate::dto::UserFigures;
@@ -134,6 +135,7 @@ async fn optional_body(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
+    deadline: Instant,
 ) -> Result<Value> {
     let empty = req
         .headers()
@@ -142,15 +144,15 @@ async fn optional_body(
     if empty && req.headers().get(header::CONTENT_TYPE).is_none() {
         return Ok(Value::Object(serde_json::Map::new()));
     }
-    Ok(read_body(req, payload, state, deadline(state)).await?.value)
+    Ok(read_body(req, payload, state, deadline).await?.value)
 }
 
-/// Runs a write of the internal API and answers 204.
+/// Runs a write of the internal API by the request's `deadline` and answers 204.
 async fn write(
     state: &AppState,
+    deadline: Instant,
     work: impl std::future::Future<Output = std::result::Result<(), iam_ports::FactsError>>,
 ) -> Result<HttpResponse> {
-    let deadline = deadline(state);
     within_write(state, deadline, async {
         work.await.map_err(|e| mapper(state).facts(e))
     })
@@ -165,13 +167,12 @@ pub async fn put_rating(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
+    let deadline = deadline(&state);
     authenticate_service(&req, &state)?;
     let user = user_id(&path.0)?;
     let domain =
         RatingDomain::parse(path.1.as_str()).map_err(|e| invalid("domain", fact_message(e)))?;
-    let body = read_body(&req, payload, &state, deadline(&state))
-        .await?
-        .value;
+    let body = read_body(&req, payload, &state, deadline).await?.value;
     let Some(object) = body.as_object() else {
         return Err(invalid("non_field_errors", msg::not_an_object(&body)));
     };
@@ -182,7 +183,7 @@ pub async fn put_rating(
             .ok_or_else(|| invalid("rating", fact_message(iam_domain::FactError::NotFinite)))
             .and_then(|n| Rating::new(n).map_err(|e| invalid("rating", fact_message(e))))?,
     };
-    write(&state, state.facts.rate(&user, &domain, rating)).await
+    write(&state, deadline, state.facts.rate(&user, &domain, rating)).await
 }
 
 /// `DELETE ratings/{domain}/`.
@@ -191,11 +192,12 @@ pub async fn delete_rating(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
+    let deadline = deadline(&state);
     authenticate_service(&req, &state)?;
     let user = user_id(&path.0)?;
     let domain =
         RatingDomain::parse(path.1.as_str()).map_err(|e| invalid("domain", fact_message(e)))?;
-    write(&state, state.facts.remove_rating(&user, &domain)).await
+    write(&state, deadline, state.facts.remove_rating(&user, &domain)).await
 }
 
 /// The two kinds of day a user has.
@@ -215,6 +217,7 @@ pub async fn day_fact(
     kind: DayKind,
     remove: bool,
 ) -> Result<HttpResponse> {
+    let deadline = deadline(&state);
     authenticate_service(&req, &state)?;
     let (user, day) = (user_id(&path.0)?, day(&path.1)?);
     let facts = &state.facts;
@@ -224,7 +227,7 @@ pub async fn day_fact(
         (DayKind::Freeze, false) => facts.grant_freeze(&user, day),
         (DayKind::Freeze, true) => facts.remove_freeze(&user, day),
     };
-    write(&state, work).await
+    write(&state, deadline, work).await
 }
 
 /// `PUT titles/{title}/`, optionally with `{"unlocked_at": RFC 3339}` (now without it).
@@ -234,10 +237,11 @@ pub async fn put_title(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
+    let deadline = deadline(&state);
     authenticate_service(&req, &state)?;
     let user = user_id(&path.0)?;
     let title = TitleName::parse(path.1.as_str()).map_err(|e| invalid("title", fact_message(e)))?;
-    let body = optional_body(&req, payload, &state).await?;
+    let body = optional_body(&req, payload, &state, deadline).await?;
     let Some(object) = body.as_object() else {
         return Err(invalid("non_field_errors", msg::not_an_object(&body)));
     };
@@ -251,7 +255,12 @@ pub async fn put_title(
                 .ok_or_else(|| invalid("unlocked_at", msg::DATETIME_FORMAT))?,
         ),
     };
-    write(&state, state.facts.unlock_title(&user, &title, at)).await
+    write(
+        &state,
+        deadline,
+        state.facts.unlock_title(&user, &title, at),
+    )
+    .await
 }
 
 /// `DELETE titles/{title}/`.
@@ -260,10 +269,11 @@ pub async fn delete_title(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
+    let deadline = deadline(&state);
     authenticate_service(&req, &state)?;
     let user = user_id(&path.0)?;
     let title = TitleName::parse(path.1.as_str()).map_err(|e| invalid("title", fact_message(e)))?;
-    write(&state, state.facts.remove_title(&user, &title)).await
+    write(&state, deadline, state.facts.remove_title(&user, &title)).await
 }
 
 /// `GET figures/`: the user's figures as they see them on `/me/` (zeros without facts).
@@ -272,9 +282,10 @@ pub async fn get_figures(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
+    let deadline = deadline(&state);
     authenticate_service(&req, &state)?;
     let user = user_id(&path)?;
-    let figures = within(&state, deadline(&state), async {
+    let figures = within(&state, deadline, async {
         state
             .facts
             .figures(&user)
