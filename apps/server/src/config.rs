@@ -679,6 +679,23 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_table_names_every_setting_with_its_default() {
+        let readme = include_str!("../../../README.md");
+        for k in &KEYS {
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", k.env)))
+                .unwrap_or_else(|| panic!("{} is not in the README's table", k.env));
+            let default = if k.default == "(none)" {
+                "(none)".to_owned()
+            } else {
+                format!("`{}`", k.default)
+            };
+            assert!(row.contains(&format!("| {default} |")), "{}: {row}", k.env);
+        }
+    }
+
+    #[test]
     fn service_tokens_are_long_secrets_never_shown() {
         let (a, b) = ("a".repeat(32), "b".repeat(40));
         let both = format!(" {a} , {b},");
