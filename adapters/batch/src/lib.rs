@@ -298,6 +298,36 @@ pub fn split_pair(key: &str) -> (&str, &str) {
     key.split_once('\0').unwrap_or((key, ""))
 }
 
+/// Reads the row of the pair (`first`, `second`), alone or with the reads queued beside it, keyed
+/// by [`pair_key`]: the leader of a batch calls `run` with the batch's pairs, which answers a row
+/// per pair it found, with the pair.
+pub async fn read_pair<R, E, F, Fut>(
+    lanes: &ReadLanes<R, E>,
+    first: &str,
+    second: &str,
+    run: F,
+) -> Found<R, E>
+where
+    F: FnOnce(Vec<(String, String)>) -> Fut,
+    Fut: Future<Output = Result<Vec<(String, String, R)>, E>>,
+{
+    read(lanes, &pair_key(first, second), |keys| async move {
+        let pairs = keys
+            .iter()
+            .map(|key| {
+                let (a, b) = split_pair(key);
+                (a.to_owned(), b.to_owned())
+            })
+            .collect();
+        let rows = run(pairs).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(a, b, row)| (pair_key(&a, &b), Arc::new(row)))
+            .collect())
+    })
+    .await
+}
+
 /// Reads the row of `key`, alone or with the reads queued beside it: the leader of a batch
 /// calls `run` with the batch's keys, which answers the rows it found by key. Every job of a
 /// failed batch gets the one error.

@@ -2,8 +2,6 @@
 //! Each call is one statement; the triggers of the schema keep `user_figures` and the rank
 //! buckets in step. Reads of how two users follow each other are batched like profile reads.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::FigureInputs;
@@ -29,6 +27,17 @@ fn error(e: sqlx::Error) -> FigureFactsError {
 /// The lanes of the batched read of how two users follow each other, keyed by
 /// [`iam_batch::pair_key`] (viewer, viewed).
 pub(crate) type RelationLanes = iam_batch::ReadLanes<Relation, sqlx::Error>;
+
+/// A row of `SELECT_RELATIONS`: the pair and how it follows.
+fn relation_row(
+    (viewer, viewed, is_following, is_followed_back): (String, String, bool, bool),
+) -> (String, String, Relation) {
+    let relation = Relation {
+        is_following,
+        is_followed_back,
+    };
+    (viewer, viewed, relation)
+}
 
 /// How each (viewer, viewed) pair of `$1`, `$2` (arrays of one length) follow each other: two
 /// primary-key probes of `follows` per pair, one row per pair.
@@ -92,28 +101,20 @@ impl FigureFacts for PgStore {
         viewer: &UserId,
         viewed: &UserId,
     ) -> Result<Relation, FigureFactsError> {
-        let key = iam_batch::pair_key(viewer.as_str(), viewed.as_str());
+        let lanes = &self.batching.relation_reads;
         let pool = &self.pool;
-        let found = iam_batch::read(&self.batching.relation_reads, &key, |keys| async move {
-            let (viewers, vieweds): (Vec<&str>, Vec<&str>) =
-                keys.iter().map(|k| iam_batch::split_pair(k)).unzip();
-            let mut conn = pool.acquire().await?;
-            let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(SELECT_RELATIONS)
-                .bind(&viewers)
-                .bind(&vieweds)
-                .fetch_all(&mut *conn)
-                .await?;
-            conn.release();
-            Ok(rows
-                .into_iter()
-                .map(|(viewer, viewed, is_following, is_followed_back)| {
-                    let relation = Relation {
-                        is_following,
-                        is_followed_back,
-                    };
-                    (iam_batch::pair_key(&viewer, &viewed), Arc::new(relation))
-                })
-                .collect())
+        let found = iam_batch::read_pair(lanes, viewer.as_str(), viewed.as_str(), |pairs| {
+            let (viewers, vieweds): (Vec<String>, Vec<String>) = pairs.into_iter().unzip();
+            async move {
+                let mut conn = pool.acquire().await?;
+                let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(SELECT_RELATIONS)
+                    .bind(&viewers)
+                    .bind(&vieweds)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                conn.release();
+                Ok(rows.into_iter().map(relation_row).collect())
+            }
         })
         .await;
         match found {

@@ -2,8 +2,6 @@
 //! connection; the rank-bucket triggers keep the buckets in step. Reads of how two users follow
 //! each other are batched like profile reads.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::FigureInputs;
@@ -29,6 +27,17 @@ fn facts_error(e: sqlx::Error) -> FigureFactsError {
 /// The lanes of the batched read of how two users follow each other, keyed by
 /// [`iam_batch::pair_key`] (viewer, viewed).
 pub(crate) type RelationLanes = iam_batch::ReadLanes<Relation, sqlx::Error>;
+
+/// A row of `SELECT_RELATIONS`: the pair and how it follows.
+fn relation_row(
+    (viewer, viewed, is_following, is_followed_back): (String, String, bool, bool),
+) -> (String, String, Relation) {
+    let relation = Relation {
+        is_following,
+        is_followed_back,
+    };
+    (viewer, viewed, relation)
+}
 
 /// How each `[viewer, viewed]` pair of the JSON array `?1` follow each other: two primary-key
 /// probes of `follows` per pair, one row per pair.
@@ -103,27 +112,22 @@ impl FigureFacts for SqliteStore {
         viewer: &UserId,
         viewed: &UserId,
     ) -> Result<Relation, FigureFactsError> {
-        let key = iam_batch::pair_key(viewer.as_str(), viewed.as_str());
+        let lanes = &self.batching.relation_reads;
         let readers = &self.readers;
-        let found = iam_batch::read(&self.batching.relation_reads, &key, |keys| async move {
-            let pairs: Vec<(&str, &str)> = keys.iter().map(|k| iam_batch::split_pair(k)).collect();
-            let pairs =
-                serde_json::to_string(&pairs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-            let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(SELECT_RELATIONS)
-                .bind(pairs)
-                .fetch_all(readers)
-                .await?;
-            Ok(rows
-                .into_iter()
-                .map(|(viewer, viewed, is_following, is_followed_back)| {
-                    let relation = Relation {
-                        is_following,
-                        is_followed_back,
-                    };
-                    (iam_batch::pair_key(&viewer, &viewed), Arc::new(relation))
-                })
-                .collect())
-        })
+        let found = iam_batch::read_pair(
+            lanes,
+            viewer.as_str(),
+            viewed.as_str(),
+            |pairs| async move {
+                let pairs =
+                    serde_json::to_string(&pairs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(SELECT_RELATIONS)
+                    .bind(pairs)
+                    .fetch_all(readers)
+                    .await?;
+                Ok(rows.into_iter().map(relation_row).collect())
+            },
+        )
         .await;
         match found {
             Ok(Some(relation)) => Ok(*relation),
