@@ -314,10 +314,11 @@ pub async fn every_write_changes_the_version(store: &TestStore) {
     assert_eq!(p2.detail.version, Version::new(102));
 }
 
-/// With an expected version that is not the stored one, nothing is written.
+/// With an expected version that is not the stored one, nothing is written: not even a new
+/// catalogue name of a refused list.
 pub async fn a_stale_expected_version_is_refused(store: &TestStore) {
     let current = create(store, "u", json!({"user_type": "d"})).await;
-    for body in [json!({"bio": "x"}), json!({"skills": ["x"]})] {
+    for body in [json!({"bio": "x"}), json!({"skills": ["Refused Name"]})] {
         let (detail, changed) = patched(&current.detail, body);
         let err = store
             .repository
@@ -327,22 +328,32 @@ pub async fn a_stale_expected_version_is_refused(store: &TestStore) {
         assert!(matches!(err, RepoUpdateError::VersionMismatch), "{err:?}");
     }
     assert_eq!(find(store, "u").await, current);
-    let (detail, changed) = patched(&current.detail, json!({"bio": "ok"}));
+    let (detail, changed) = patched(
+        &current.detail,
+        json!({"bio": "ok", "skills": ["refused name"]}),
+    );
     let ok = store
         .repository
         .update(&detail, &changed, Some(Version::new(100)))
         .await
         .unwrap();
     assert_eq!(ok.detail.bio.unwrap().as_str(), "ok");
+    // A catalogue keeps the first spelling it was given: this one, not the refused one.
+    assert_eq!(names(&ok.skills), ["refused name"]);
 }
 
 /// Updating a user without details is not found, with or without an expected version.
 pub async fn expected_version_on_a_missing_user_is_not_found(store: &TestStore) {
-    let (detail, changed) = patched(
-        &new_detail("ghost", json!({"user_type": "d"})),
-        json!({"bio": "x"}),
-    );
-    for expected in [None, Some(Version::new(100))] {
+    for (body, expected) in [
+        (json!({"bio": "x"}), None),
+        (json!({"bio": "x"}), Some(Version::new(100))),
+        (json!({"skills": ["x"]}), None),
+        (
+            json!({"skills": ["x"], "bio": "x"}),
+            Some(Version::new(100)),
+        ),
+    ] {
+        let (detail, changed) = patched(&new_detail("ghost", json!({"user_type": "d"})), body);
         let err = store
             .repository
             .update(&detail, &changed, expected)
@@ -1089,9 +1100,10 @@ pub async fn ping_answers(store: &TestStore) {
     store.repository.ping().await.unwrap();
 }
 
-/// Scalar updates of different fields of different users that share one batch statement (both
-/// stores write them with a column mask): the users, created with values in several fields of
-/// each kind (so a write that touched a field it did not send would show), and one body each.
+/// Updates of different fields of different users that share one batch (both stores write
+/// scalars with a column mask, and the lists of the rows that write one): the users, created with
+/// values in several fields of each kind and in every list (so a write that touched a field it did
+/// not send would show), and one body each. Two rows add one new catalogue name, in two lists.
 /// The first body sets `bio` to `first_bio`, which the caller makes slow so that the others queue
 /// behind it and go as one batch.
 pub async fn mixed_field_users(
@@ -1120,6 +1132,19 @@ pub async fn mixed_field_users(
             json!({"additional_data": {"more": 1}}),
             JsonMode::MergePatch,
         ),
+        (
+            json!({"skills": ["Rust", "Batch New Skill", "Old Skill"]}),
+            JsonMode::Replace,
+        ),
+        (json!({"focus_area": []}), JsonMode::Replace),
+        (
+            json!({"bio": "and a list", "investment_interests": ["Fintech", "Batch Interest"]}),
+            JsonMode::Replace,
+        ),
+        (
+            json!({"technical_interests": ["Batch New Skill"]}),
+            JsonMode::Replace,
+        ),
     ];
     let mut users = Vec::new();
     for (i, (body, mode)) in bodies.into_iter().enumerate() {
@@ -1129,6 +1154,8 @@ pub async fn mixed_field_users(
                 "user_type": "d", "bio": "old bio", "country": "old country",
                 "github_url": "https://github.com/old", "communication_preferences_email": true,
                 "dob": "1990-01-02", "company_info": {"old": 1}, "additional_data": {"keep": true},
+                "skills": ["Old Skill", "Rust"], "investment_interests": ["Fintech"],
+                "technical_interests": ["Go", "Rust"], "focus_area": ["Edge", "Audio"],
             }),
         );
         store.repository.insert(&detail).await.unwrap();
@@ -1187,7 +1214,7 @@ pub async fn six_users(store: &TestStore) -> Vec<UserDetail> {
     users
 }
 
-/// When a batch of scalar updates fails on one row, each update runs alone: the others land and
+/// When a batch of updates fails on one row, each update runs alone: the others land and
 /// only the failing one reports the failure, leaving its row as it was. Six users; the caller
 /// makes a `bio` of `"refused"` fail (a trigger) and the first update slow (`first_bio`, or a lock
 /// it lets go in `release`), so that the others queue into one batch behind it.

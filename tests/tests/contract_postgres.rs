@@ -331,6 +331,84 @@ async fn a_batch_of_different_fields_writes_each_row_only_its_own() {
     let users = mixed_field_users(&store, "slow").await;
     bio_rules(&store.url).await;
     mixed_field_updates_write_each_row_only_its_own(&store, users, async {}).await;
+    assert_eq!(
+        cache_misses(&store.url).await,
+        0,
+        "list_entries = the links"
+    );
+    store.cleanup().await;
+}
+
+/// How many rows' cached list entries differ from what their link tables say (the batch writes
+/// both from the same resolved entries; this holds the two to each other).
+async fn cache_misses(url: &str) -> i64 {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let count = sqlx::query_scalar(
+        "SELECT count(*) FROM user_details WHERE list_entries <> user_list_entries(user_id)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    count
+}
+
+/// An update whose new catalogue name another transaction adds after the update's statement took
+/// its snapshot (the statement waits for that transaction, then cannot see its row): the update
+/// runs once more and lands with that entry, in the row's links and in its cached entries alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_name_added_meanwhile_by_another_transaction_is_resolved() {
+    use iam_domain::JsonMode;
+    use sqlx::{Connection, Executor};
+    use std::time::Duration;
+
+    let store = iam_tests::stores::postgres().await;
+    let create = parsed(
+        serde_json::json!({"user_type": "d", "skills": ["Rust"]}),
+        WriteMode::Create,
+    );
+    let id = iam_domain::UserId::parse("u").unwrap();
+    let current =
+        iam_domain::UserDetail::create(id, iam_domain::Version::new(1), &create, JsonMode::Replace)
+            .unwrap();
+    store.repository.insert(&current).await.unwrap();
+    let mut other = sqlx::PgConnection::connect(&store.url).await.unwrap();
+    other.execute("BEGIN").await.unwrap();
+    let added: i64 = sqlx::query_scalar(
+        "INSERT INTO developer_skills (name, name_key) VALUES ('Meanwhile', 'meanwhile') RETURNING id",
+    )
+    .fetch_one(&mut other)
+    .await
+    .unwrap();
+    let patch = parsed(
+        serde_json::json!({"skills": ["Rust", "meanwhile"]}),
+        WriteMode::Partial,
+    );
+    let applied = current.apply(&patch, JsonMode::Replace).unwrap();
+    let repository = store.repository.clone();
+    let update = tokio::spawn(async move {
+        repository
+            .update(&applied.detail, &applied.changed, Some(current.version))
+            .await
+    });
+    // The update's statement now waits on the uncommitted name; commit it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    other.execute("COMMIT").await.unwrap();
+    other.close().await.unwrap();
+    let profile = update.await.unwrap().expect("the update lands");
+    let skills: Vec<(i64, &str)> = profile
+        .skills
+        .iter()
+        .map(|e| (e.id, e.name.as_str()))
+        .collect();
+    assert_eq!(skills[1], (added, "Meanwhile"), "{skills:?}");
+    assert_eq!(profile.detail.version.get(), 2);
+    assert_eq!(
+        cache_misses(&store.url).await,
+        0,
+        "list_entries = the links"
+    );
     store.cleanup().await;
 }
 

@@ -1,13 +1,12 @@
 //! # iam-batch: statements shared by the requests that arrive at once
 //!
-//! The lanes both stores batch their statements with (PostgreSQL: reads and scalar updates;
-//! SQLite: reads). No database here: a job is any value, a batch is run by its leader.
+//! The lanes both stores batch their statements with (reads, and updates of any fields). No database here: a job is any value, a batch is run by its leader.
 //!
 //! Each statement costs a fixed amount on top of its row work (PostgreSQL: bind, executor start,
 //! the result protocol, two socket wake-ups, and for a write the commit's WAL flush; SQLite under
 //! sqlx: a hand-off to the connection's worker thread and back), and under load that fixed part
-//! dominates. So the jobs of one kind (reads of a profile, reads of details,
-//! updates of scalar fields) share a few *lanes*: a job that finds a lane free leads a batch
+//! dominates. So the jobs of one kind (reads of a profile, reads of details, updates) share a
+//! few *lanes*: a job that finds a lane free leads a batch
 //! at once; while every lane is busy, jobs queue. A leader takes the queued jobs that fit its
 //! batch, runs one statement for all of them, answers each, and passes the lane to the first job
 //! still queued, which leads the next batch with the jobs behind it. A lone request therefore
@@ -356,14 +355,14 @@ where
     }
 }
 
-/// One update of scalar fields waiting for a batch: the new details, the changed scalar fields,
-/// the guard (the version the row must have, when the update has one).
+/// One update waiting for a batch: the new details, the changed fields (scalars and lists), the
+/// guard (the version the row must have, when the update has one).
 #[derive(Clone)]
-pub struct ScalarUpdate {
+pub struct Update {
     /// The details as they are to be stored.
     pub detail: Arc<UserDetail>,
-    /// The scalar fields the update writes (the others keep their stored values).
-    pub scalars: Arc<[Field]>,
+    /// The fields the update writes (the others keep their stored values).
+    pub fields: Arc<[Field]>,
     /// The guard.
     pub expected: Option<Version>,
 }
@@ -380,11 +379,11 @@ pub enum Written<R, E> {
     Refused,
 }
 
-/// The lane of scalar updates: one batch at a time, of distinct users (the statement could apply
+/// The lane of updates: one batch at a time, of distinct users (the statement could apply
 /// only one of two updates of one row).
-pub type UpdateLanes<R, E> = Lanes<ScalarUpdate, Written<R, E>>;
+pub type UpdateLanes<R, E> = Lanes<Update, Written<R, E>>;
 
-/// New lanes of scalar updates.
+/// New lanes of updates.
 pub fn update_lanes<R, E>() -> UpdateLanes<R, E> {
     Lanes::for_writes(1, |a, b| a.detail.user_id != b.detail.user_id)
 }
@@ -396,12 +395,12 @@ pub fn update_lanes<R, E>() -> UpdateLanes<R, E> {
 /// fails only its own request.
 pub async fn update<R, E, F, Fut>(
     lanes: &UpdateLanes<R, E>,
-    update: ScalarUpdate,
+    update: Update,
     run: F,
     unavailable: fn(&E) -> bool,
 ) -> Written<R, E>
 where
-    F: FnOnce(Vec<ScalarUpdate>) -> Fut,
+    F: FnOnce(Vec<Update>) -> Fut,
     Fut: Future<Output = Result<HashMap<String, Arc<R>>, E>>,
 {
     match lanes.join(update).await {

@@ -7,13 +7,14 @@
 //! - Reading one user's whole stored profile (details, the four lists with their catalogue
 //!   entries, and the facts the figures are computed from) is one statement, so one round trip
 //!   ([`mod@read`]). The store computes no figure: the use case does, with the domain's rules.
-//! - Writing sends only the changed columns; a write that touches no list is one statement
-//!   (`UPDATE … RETURNING` feeding the same read), one with lists is one transaction
-//!   (`repository.rs`, which implements the port: its reads and its writes).
-//! - Concurrent reads by user id, and concurrent updates of one set of scalar columns, share
+//! - An update is one statement that writes only the changed fields, lists included, and reads
+//!   the profile back (`UPDATE … RETURNING` feeding the same read, [`mod@update_batch`]); a create
+//!   is one transaction (`repository.rs`, which implements the port: its reads and its writes).
+//! - Concurrent reads by user id, and concurrent updates of any fields of different users, share
 //!   statements ([`iam_batch`]: the lanes and their protocol; `Batching` holds them).
 //! - Catalogue names are added race-free: `INSERT … ON CONFLICT DO NOTHING`, then a fresh read for
-//!   the names another transaction added meanwhile.
+//!   the names another transaction added meanwhile (a create), or the update once more (an
+//!   update).
 //! - Connection failures map to the ports' `Unavailable`; the pool opens new connections by itself
 //!   once the server is back ([`mod@errors`]).
 
@@ -68,12 +69,12 @@ pub struct PgStore {
 
 /// The lanes of the statements concurrent requests share ([`iam_batch`]): reads of a whole
 /// profile and of the details alone by user id, reads of how two users follow each other, and
-/// updates of scalar columns.
+/// updates.
 struct Batching {
     profile_reads: read::ReadLanes,
     detail_reads: read::ReadLanes,
     relation_reads: facts::RelationLanes,
-    scalar_updates: update_batch::UpdateLanes,
+    updates: update_batch::UpdateLanes,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -98,7 +99,7 @@ impl PgStore {
             profile_reads: iam_batch::read_lanes(READ_LANES),
             detail_reads: iam_batch::read_lanes(READ_LANES),
             relation_reads: iam_batch::read_lanes(READ_LANES),
-            scalar_updates: iam_batch::update_lanes(),
+            updates: iam_batch::update_lanes(),
         });
         Ok(Self { pool, batching })
     }

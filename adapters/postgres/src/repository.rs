@@ -1,6 +1,5 @@
 //! The repository port on PostgreSQL: reads of a profile or of the details alone (through the
-//! read lanes), create, update (only the changed fields; scalar-only updates through the update
-//! lanes), delete.
+//! read lanes), create, update (only the changed fields, through the update lane), delete.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,7 +22,7 @@ use crate::errors::{classify, constraint, is_unavailable};
 use crate::read::{self, list_tables, SELECT_PROFILE};
 use crate::update_batch;
 use crate::PgStore;
-use iam_batch::{ScalarUpdate, Written};
+use iam_batch::{Update, Written};
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
 
@@ -177,41 +176,6 @@ async fn replace_links(
     Ok(())
 }
 
-/// The guarded `UPDATE` of the changed scalar fields (plus `version` and `updated_at`) of `$1`,
-/// at version `$2` when that is not null, returning the new version; and the scalar fields in
-/// the order [`bound`] binds them. Lists are written after it, in the same transaction.
-fn update_statement(changed: &[Field]) -> (String, Vec<Field>) {
-    let scalars: Vec<Field> = changed.iter().copied().filter(|f| !f.is_list()).collect();
-    let mut sets: Vec<String> = scalars
-        .iter()
-        .enumerate()
-        .map(|(i, f)| format!("{} = ${}", f.name(), i + 3))
-        .collect();
-    sets.push("version = version + 1".into());
-    sets.push("updated_at = now()".into());
-    let sql = format!(
-        "UPDATE user_details SET {} WHERE user_id = $1 AND ($2::bigint IS NULL OR version = $2) RETURNING version",
-        sets.join(", ")
-    );
-    (sql, scalars)
-}
-
-/// Binds the user, the expected version and the changed scalar values to `sql`.
-fn bound<'q>(
-    sql: &'q str,
-    detail: &'q UserDetail,
-    scalars: &[Field],
-    expected: Option<Version>,
-) -> PgQuery<'q> {
-    let mut query = sqlx::query(sql)
-        .bind(detail.user_id.as_str())
-        .bind(expected.map(Version::get));
-    for field in scalars {
-        query = bind(query, detail.column(*field));
-    }
-    query
-}
-
 /// Why a write guarded by `expected` touched no row: the row is gone, or at another version.
 /// Without an expected version the row was gone when the statement ran, whatever a concurrent
 /// create has made since (it is no version the caller named), so nothing is read.
@@ -251,77 +215,41 @@ impl PgStore {
         outcome.await.unwrap_or_else(update_error)
     }
 
-    /// An update that touches no list, batched with the concurrent scalar updates of other users
-    /// ([`crate::update_batch`]).
+    /// An update, batched with the concurrent updates of other users ([`crate::update_batch`]).
     async fn update_batched(
         &self,
         detail: &UserDetail,
         changed: &[Field],
         expected: Option<Version>,
     ) -> Result<StoredProfile, RepoUpdateError> {
-        let job = ScalarUpdate {
+        let job = Update {
             detail: Arc::new(detail.clone()),
-            scalars: changed.iter().copied().filter(|f| !f.is_list()).collect(),
+            fields: changed.into(),
             expected,
         };
-        match update_batch::update(&self.batching.scalar_updates, &self.pool, job.clone()).await {
-            Written::Row(row) => self.updated(row.as_deref(), &job).await,
-            Written::Alone => {
-                start_write()?;
-                let rows = update_batch::run(&self.pool, std::slice::from_ref(&job))
-                    .await
-                    .map_err(update_error)?;
-                self.updated(rows.get(detail.user_id.as_str()).map(|r| &**r), &job)
-                    .await
-            }
+        match update_batch::update(&self.batching.updates, &self.pool, job.clone()).await {
+            Written::Row(Some(row)) => read::profile(&row).map_err(RepoUpdateError::Unexpected),
+            Written::Row(None) if changed.iter().any(|f| f.is_list()) => self.alone(&job).await,
+            Written::Row(None) => Err(self.missed(&detail.user_id, expected).await),
+            Written::Alone => self.alone(&job).await,
             Written::Failed(error) => Err(RepoUpdateError::Unavailable(Box::new(error))),
             Written::Refused => Err(TimedOut.into()),
         }
     }
 
-    /// The outcome of a scalar update: its profile row, or why it touched none.
-    async fn updated(
-        &self,
-        row: Option<&PgRow>,
-        job: &ScalarUpdate,
-    ) -> Result<StoredProfile, RepoUpdateError> {
-        match row {
+    /// Runs `job` in a statement of its own: after its batch failed as a whole, or after its
+    /// batch left its row alone although it writes lists, which also happens when one of its
+    /// names was added by another transaction after the batch's snapshot and so could not be
+    /// resolved (now it can). Without a row, why: [`missed`].
+    async fn alone(&self, job: &Update) -> Result<StoredProfile, RepoUpdateError> {
+        start_write()?;
+        let rows = update_batch::run(&self.pool, std::slice::from_ref(job))
+            .await
+            .map_err(update_error)?;
+        match rows.get(job.detail.user_id.as_str()) {
             Some(row) => read::profile(row).map_err(RepoUpdateError::Unexpected),
             None => Err(self.missed(&job.detail.user_id, job.expected).await),
         }
-    }
-
-    /// An update with lists: one transaction.
-    async fn update_with_lists(
-        &self,
-        detail: &UserDetail,
-        changed: &[Field],
-        expected: Option<Version>,
-    ) -> Result<StoredProfile, RepoUpdateError> {
-        let (sql, scalars) = update_statement(changed);
-        let query = bound(&sql, detail, &scalars, expected);
-        let mut conn = self.pool.acquire().await.map_err(update_error)?;
-        start_write()?;
-        let mut tx = conn.begin().await.map_err(update_error)?;
-        if query
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(update_error)?
-            .is_none()
-        {
-            let error = missed(&mut tx, &detail.user_id, expected)
-                .await
-                .map_err(update_error)?;
-            tx.rollback().await.map_err(update_error)?;
-            conn.release();
-            return Err(error);
-        }
-        let row = lists_then_profile(&mut tx, detail, changed.iter().copied())
-            .await
-            .map_err(update_error)?;
-        tx.commit().await.map_err(update_error)?;
-        conn.release();
-        read::profile(&row).map_err(RepoUpdateError::Unexpected)
     }
 }
 
@@ -426,11 +354,7 @@ impl UserDetailsRepository for PgStore {
         changed: &[Field],
         expected: Option<Version>,
     ) -> Result<StoredProfile, RepoUpdateError> {
-        if changed.iter().any(|f| f.is_list()) {
-            self.update_with_lists(detail, changed, expected).await
-        } else {
-            self.update_batched(detail, changed, expected).await
-        }
+        self.update_batched(detail, changed, expected).await
     }
 
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]

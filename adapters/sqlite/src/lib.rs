@@ -51,7 +51,7 @@ struct Batching {
     profile_reads: store::ReadLanes,
     detail_reads: store::ReadLanes,
     relation_reads: facts::RelationLanes,
-    scalar_updates: update_batch::UpdateLanes,
+    updates: update_batch::UpdateLanes,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -100,7 +100,7 @@ impl SqliteStore {
             profile_reads: iam_batch::read_lanes(lanes),
             detail_reads: iam_batch::read_lanes(lanes),
             relation_reads: iam_batch::read_lanes(lanes),
-            scalar_updates: iam_batch::update_lanes(),
+            updates: iam_batch::update_lanes(),
         });
         Ok(Self {
             readers,

@@ -21,12 +21,12 @@ use sqlx::{Connection, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::update_batch;
 use crate::SqliteStore;
-use iam_batch::{ScalarUpdate, Written};
+use iam_batch::{Update, Written};
 
 type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
 
 /// The link table of a list and the catalogue table behind it.
-fn list_tables(list: List) -> (&'static str, &'static str) {
+pub(crate) fn list_tables(list: List) -> (&'static str, &'static str) {
     let link = match list {
         List::Skills => "user_skills",
         List::InvestmentInterests => "user_investment_interests",
@@ -469,52 +469,7 @@ impl UserDetailsRepository for SqliteStore {
         changed: &[Field],
         expected: Option<Version>,
     ) -> Result<StoredProfile, RepoUpdateError> {
-        if !changed.iter().any(|f| f.is_list()) {
-            return self.update_batched(detail, changed, expected).await;
-        }
-        let error = |e| classify(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected);
-        let scalars: Vec<Field> = changed.iter().copied().filter(|f| !f.is_list()).collect();
-        let mut sets: Vec<String> = scalars
-            .iter()
-            .enumerate()
-            .map(|(i, f)| format!("{} = ?{}", f.name(), i + 3))
-            .collect();
-        sets.push("version = version + 1".into());
-        sets.push("updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')".into());
-        let sql = format!(
-            "UPDATE user_details SET {} WHERE user_id = ?1 AND (?2 IS NULL OR version = ?2)",
-            sets.join(", ")
-        );
-        let mut query = sqlx::query(&sql)
-            .bind(detail.user_id.as_str())
-            .bind(expected.map(Version::get));
-        for field in &scalars {
-            query = bind(query, detail.column(*field));
-        }
-        let mut conn = self.writer.acquire().await.map_err(error)?;
-        start_write()?;
-        let mut tx = conn.begin().await.map_err(error)?;
-        if query
-            .execute(&mut *tx)
-            .await
-            .map_err(error)?
-            .rows_affected()
-            == 0
-        {
-            let why = missed(&mut tx, &detail.user_id, expected).await;
-            return Err(why.map_err(error)?);
-        }
-        for list in changed.iter().copied().filter_map(Field::list) {
-            replace_list(&mut tx, &detail.user_id, list, detail.names(list))
-                .await
-                .map_err(error)?;
-        }
-        let profile = read_profile(&mut tx, &detail.user_id)
-            .await
-            .map_err(RepoUpdateError::Unexpected)?
-            .ok_or(RepoUpdateError::NotFound)?;
-        tx.commit().await.map_err(error)?;
-        Ok(profile)
+        self.update_batched(detail, changed, expected).await
     }
 
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
@@ -553,8 +508,7 @@ impl UserDetailsRepository for SqliteStore {
 }
 
 impl SqliteStore {
-    /// An update that touches no list, batched with the concurrent scalar updates of other users
-    /// ([`crate::update_batch`]).
+    /// An update, batched with the concurrent updates of other users ([`crate::update_batch`]).
     async fn update_batched(
         &self,
         detail: &UserDetail,
@@ -562,12 +516,12 @@ impl SqliteStore {
         expected: Option<Version>,
     ) -> Result<StoredProfile, RepoUpdateError> {
         let error = |e| classify(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected);
-        let job = ScalarUpdate {
+        let job = Update {
             detail: Arc::new(detail.clone()),
-            scalars: changed.iter().copied().filter(|f| !f.is_list()).collect(),
+            fields: changed.into(),
             expected,
         };
-        let lanes = &self.batching.scalar_updates;
+        let lanes = &self.batching.updates;
         match update_batch::update(lanes, &self.writer, job.clone()).await {
             Written::Row(row) => self.updated(row.as_deref(), &job).await,
             Written::Alone => {
@@ -584,11 +538,11 @@ impl SqliteStore {
         }
     }
 
-    /// The outcome of a scalar update: its profile row, or why it touched none.
+    /// The outcome of an update: its profile row, or why it touched none.
     async fn updated(
         &self,
         row: Option<&SqliteRow>,
-        job: &ScalarUpdate,
+        job: &Update,
     ) -> Result<StoredProfile, RepoUpdateError> {
         let error = |e| classify(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected);
         match row {

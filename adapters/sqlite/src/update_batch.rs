@@ -1,8 +1,10 @@
-//! Updates of scalar fields, batched ([`iam_batch`]): the concurrent updates of any scalar fields
-//! of different users become one transaction on the one writing connection: one `UPDATE … FROM`
-//! with a mask of the fields each row writes, one read of the updated profiles, one commit. With
-//! sqlx each statement is a hand-off to the connection's worker thread, and SQLite has one writer,
-//! so a batch pays four hand-offs for every update waiting instead of four each.
+//! Updates, batched ([`iam_batch`]): the concurrent updates of any fields of different users,
+//! lists included, become one transaction on the one writing connection: one `UPDATE … FROM`
+//! with a mask of the scalar fields each row writes, three statements per list some row writes
+//! ([`write_lists`]: new catalogue names, removed links, new links), one read of the updated
+//! profiles, one commit. With sqlx each statement is a hand-off to the connection's worker
+//! thread, and SQLite has one writer, so a batch pays its hand-offs once for every update waiting
+//! instead of once each.
 //!
 //! Each row keeps its own guard (`version = expected` when the update has one), so a batch
 //! changes no outcome: a row whose guard fails is simply not updated, and its job learns why by
@@ -14,16 +16,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use iam_batch::{ScalarUpdate, Written};
+use iam_batch::{Update, Written};
 use iam_domain::stored::{Column, Kind};
-use iam_domain::Field;
+use iam_domain::{Field, List};
 use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Connection, Row, SqlitePool};
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 
-use crate::store::{is_unavailable, SELECT_PROFILES};
+use crate::store::{is_unavailable, list_tables, SELECT_PROFILES};
 
-/// The lane of scalar updates ([`iam_batch::update_lanes`]): one batch at a time (SQLite has one
+/// The lane of updates ([`iam_batch::update_lanes`]): one batch at a time (SQLite has one
 /// writer).
 pub(crate) type UpdateLanes = iam_batch::UpdateLanes<SqliteRow, sqlx::Error>;
 
@@ -31,7 +33,7 @@ pub(crate) type UpdateLanes = iam_batch::UpdateLanes<SqliteRow, sqlx::Error>;
 pub(crate) async fn update(
     lanes: &UpdateLanes,
     writer: &SqlitePool,
-    job: ScalarUpdate,
+    job: Update,
 ) -> Written<SqliteRow, sqlx::Error> {
     iam_batch::update(
         lanes,
@@ -83,7 +85,7 @@ static STATEMENT: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// A job as one row of [`STATEMENT`]'s input.
-fn row(job: &ScalarUpdate) -> Result<Value, serde_json::Error> {
+fn row(job: &Update) -> Result<Value, serde_json::Error> {
     let mut row = vec![
         Value::from(job.detail.user_id.as_str()),
         job.expected.map_or(Value::Null, |v| Value::from(v.get())),
@@ -91,7 +93,7 @@ fn row(job: &ScalarUpdate) -> Result<Value, serde_json::Error> {
     let mut mask = 0_u64;
     let mut values = Vec::with_capacity(SCALARS.len());
     for (i, field) in SCALARS.iter().enumerate() {
-        if !job.scalars.contains(field) {
+        if !job.fields.contains(field) {
             values.push(Value::Null);
             continue;
         }
@@ -114,10 +116,70 @@ fn row(job: &ScalarUpdate) -> Result<Value, serde_json::Error> {
     Ok(Value::Array(row))
 }
 
+/// Inside the batch's transaction, for the `updated` users only (those whose guard held): writes
+/// each list the jobs write. Per list: its new names join the catalogue (`ON CONFLICT DO
+/// NOTHING`; the one writer adds a name once), the users' links are deleted and inserted again in
+/// the new order. `?1` is the batch's names, `[user_id, position, name, name key]` each, `?2` the
+/// users that write the list.
+async fn write_lists(
+    tx: &mut SqliteConnection,
+    jobs: &[Update],
+    updated: &[String],
+) -> Result<(), sqlx::Error> {
+    for list in List::ALL {
+        let writers: Vec<&Update> = jobs
+            .iter()
+            .filter(|j| j.fields.contains(&list.field()))
+            .filter(|j| updated.iter().any(|u| u == j.detail.user_id.as_str()))
+            .collect();
+        if writers.is_empty() {
+            continue;
+        }
+        let mut names = Vec::new();
+        for job in &writers {
+            for (position, name) in job.detail.names(list).names().iter().enumerate() {
+                names.push(serde_json::json!([
+                    job.detail.user_id.as_str(),
+                    position,
+                    name.as_str(),
+                    name.key()
+                ]));
+            }
+        }
+        let names = Value::Array(names).to_string();
+        let users: Vec<&str> = writers.iter().map(|j| j.detail.user_id.as_str()).collect();
+        let users = serde_json::to_string(&users).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let (link, catalogue) = list_tables(list);
+        sqlx::query(&format!(
+            "INSERT INTO {catalogue} (name, name_key) \
+             SELECT n.value ->> '$[2]', n.value ->> '$[3]' FROM json_each(?1) AS n WHERE true \
+             ON CONFLICT (name_key) DO NOTHING"
+        ))
+        .bind(&names)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&format!(
+            "DELETE FROM {link} WHERE user_id IN (SELECT value FROM json_each(?1))"
+        ))
+        .bind(&users)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&format!(
+            "INSERT INTO {link} (user_id, position, entry_id) \
+             SELECT n.value ->> '$[0]', n.value ->> '$[1]', c.id FROM json_each(?1) AS n \
+             JOIN {catalogue} AS c ON c.name_key = n.value ->> '$[3]'"
+        ))
+        .bind(&names)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Runs the jobs (of distinct users) in one transaction: the updated profile rows by user.
 pub(crate) async fn run(
     writer: &SqlitePool,
-    jobs: &[ScalarUpdate],
+    jobs: &[Update],
 ) -> Result<HashMap<String, Arc<SqliteRow>>, sqlx::Error> {
     let rows = jobs
         .iter()
@@ -131,6 +193,7 @@ pub(crate) async fn run(
         .bind(input)
         .fetch_all(&mut *tx)
         .await?;
+    write_lists(&mut tx, jobs, &updated).await?;
     let profiles = if updated.is_empty() {
         Vec::new()
     } else {
