@@ -203,6 +203,12 @@ fn update_error(e: sqlx::Error) -> RepoUpdateError {
     classify(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected)
 }
 
+/// How many times an update with lists runs alone before a missing row is taken as its outcome
+/// (a failed guard or a deleted row). A run fails to resolve a name only when another transaction
+/// added it after the run's snapshot, and the next run sees it, so a further run is needed only
+/// if yet another new name of the list is added by someone else in that instant.
+const LIST_RUNS: usize = 3;
+
 impl PgStore {
     /// Why a guarded update of `user` touched no row (read on the error path only).
     async fn missed(&self, user: &UserId, expected: Option<Version>) -> RepoUpdateError {
@@ -240,16 +246,24 @@ impl PgStore {
     /// Runs `job` in a statement of its own: after its batch failed as a whole, or after its
     /// batch left its row alone although it writes lists, which also happens when one of its
     /// names was added by another transaction after the batch's snapshot and so could not be
-    /// resolved (now it can). Without a row, why: [`missed`].
+    /// resolved (now it can: each run has a new snapshot). An update with lists runs up to
+    /// [`LIST_RUNS`] times. Without a row, why: [`missed`].
     async fn alone(&self, job: &Update) -> Result<StoredProfile, RepoUpdateError> {
         start_write()?;
-        let rows = update_batch::run(&self.pool, std::slice::from_ref(job))
-            .await
-            .map_err(update_error)?;
-        match rows.get(job.detail.user_id.as_str()) {
-            Some(row) => read::profile(row).map_err(RepoUpdateError::Unexpected),
-            None => Err(self.missed(&job.detail.user_id, job.expected).await),
+        let runs = if job.fields.iter().any(|f| f.is_list()) {
+            LIST_RUNS
+        } else {
+            1
+        };
+        for _ in 0..runs {
+            let rows = update_batch::run(&self.pool, std::slice::from_ref(job))
+                .await
+                .map_err(update_error)?;
+            if let Some(row) = rows.get(job.detail.user_id.as_str()) {
+                return read::profile(row).map_err(RepoUpdateError::Unexpected);
+            }
         }
+        Err(self.missed(&job.detail.user_id, job.expected).await)
     }
 }
 
