@@ -454,8 +454,8 @@ pub async fn figures_are_computed_from_stored_facts(store: &TestStore) {
     assert_eq!(figures.unlocked_titles, ["Novice", "Expert"]);
 }
 
-/// Ranks equal a brute-force count after ratings are added and moved, across bucket boundaries,
-/// with ties, negative and large ratings.
+/// Ranks equal a brute-force count after ratings are added and moved, across bucket boundaries
+/// and within one bucket, with ties, negative and large ratings.
 pub async fn ranks_stay_exact_as_ratings_move(store: &TestStore) {
     let f = &store.facts;
     let mut ratings: std::collections::BTreeMap<String, f64> = Default::default();
@@ -474,6 +474,9 @@ pub async fn ranks_stay_exact_as_ratings_move(store: &TestStore) {
         0.0,
         1500.0,
         1700.0,
+        1500.5,
+        -0.5,
+        1509.5,
     ];
     for (i, rating) in values.iter().enumerate() {
         let id = format!("r{i}");
@@ -489,6 +492,8 @@ pub async fn ranks_stay_exact_as_ratings_move(store: &TestStore) {
         ("r8", 10.0),
         ("r6", 1500.0),
         ("r0", 1499.0),
+        ("r10", 1500.9),
+        ("r15", -1.5),
     ] {
         f.rate(&user(id), &rating_domain("chess"), rated(rating))
             .await
