@@ -119,8 +119,8 @@ fn row(job: &Update) -> Result<Value, serde_json::Error> {
 /// Inside the batch's transaction, for the `updated` users only (those whose guard held): writes
 /// each list the jobs write. Per list: its new names join the catalogue (`ON CONFLICT DO
 /// NOTHING`; the one writer adds a name once), the users' links are deleted and inserted again in
-/// the new order. `?1` is the batch's names, `[user_id, position, name, name key]` each, `?2` the
-/// users that write the list.
+/// the new order. Each statement takes one JSON array: the list's names, `[user_id, position,
+/// name, name key]` each, or the users that write the list.
 async fn write_lists(
     tx: &mut SqliteConnection,
     jobs: &[Update],
