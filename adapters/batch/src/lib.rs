@@ -41,8 +41,8 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use iam_domain::{Field, UserDetail, Version};
-use iam_ports::WriteGate;
+use iam_domain::{Field, Relation, UserDetail, Version};
+use iam_ports::{FigureFactsError, WriteGate};
 use tokio::sync::oneshot;
 
 /// The most jobs one statement serves.
@@ -328,6 +328,53 @@ where
     .await
 }
 
+/// The lanes of reads of how two users follow each other, keyed by [`pair_key`] (viewer, viewed).
+pub type RelationLanes<E> = ReadLanes<Relation, E>;
+
+/// A row of a store's relation read: viewer, viewed, whether the viewer follows the viewed user,
+/// whether the viewed user follows the viewer.
+pub type RelationRow = (String, String, bool, bool);
+
+/// How `viewer` and `viewed` follow each other ([`iam_ports::FigureFacts::relation`]), read with
+/// the relation reads queued beside it ([`read_pair`]): `run` answers one [`RelationRow`] per
+/// (viewer, viewed) pair of the batch, so a pair without a row is unexpected. A failed batch is
+/// `Unavailable` when `unavailable` says so of its error.
+pub async fn read_relation<E, F, Fut>(
+    lanes: &RelationLanes<E>,
+    viewer: &str,
+    viewed: &str,
+    run: F,
+    unavailable: fn(&E) -> bool,
+) -> Result<Relation, FigureFactsError>
+where
+    E: std::error::Error + Send + Sync + 'static,
+    F: FnOnce(Vec<(String, String)>) -> Fut,
+    Fut: Future<Output = Result<Vec<RelationRow>, E>>,
+{
+    let found = read_pair(lanes, viewer, viewed, |pairs| async move {
+        let rows = run(pairs).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(viewer, viewed, is_following, is_followed_back)| {
+                let relation = Relation {
+                    is_following,
+                    is_followed_back,
+                };
+                (viewer, viewed, relation)
+            })
+            .collect())
+    })
+    .await;
+    match found {
+        Ok(Some(relation)) => Ok(*relation),
+        Ok(None) => Err(FigureFactsError::Unexpected(
+            "the batched relation read answered no row for a pair".into(),
+        )),
+        Err(e) if unavailable(&e.0) => Err(FigureFactsError::Unavailable(Box::new(e))),
+        Err(e) => Err(FigureFactsError::Unexpected(Box::new(e))),
+    }
+}
+
 /// Reads the row of `key`, alone or with the reads queued beside it: the leader of a batch
 /// calls `run` with the batch's keys, which answers the rows it found by key. Every job of a
 /// failed batch gets the one error.
@@ -482,6 +529,62 @@ mod tests {
 
     async fn settle() {
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    /// A relation read answers its own pair's row as a `Relation`; a batch without the pair's row,
+    /// or failing, is an error of the kind `unavailable` says.
+    #[tokio::test]
+    async fn a_relation_read_answers_its_pair_or_the_kind_of_failure() {
+        use super::{read_lanes, read_relation, RelationLanes};
+        use iam_domain::Relation;
+        use iam_ports::FigureFactsError;
+        use std::io;
+
+        let lanes: RelationLanes<io::Error> = read_lanes(2);
+        let found = read_relation(
+            &lanes,
+            "a",
+            "b",
+            |pairs| async move {
+                assert_eq!(pairs, [("a".to_owned(), "b".to_owned())]);
+                Ok(vec![
+                    ("b".into(), "a".into(), false, true),
+                    ("a".into(), "b".into(), true, false),
+                ])
+            },
+            |_| false,
+        )
+        .await
+        .unwrap();
+        let expected = Relation {
+            is_following: true,
+            is_followed_back: false,
+        };
+        assert_eq!(found, expected);
+        let reversed = read_relation(
+            &lanes,
+            "a",
+            "b",
+            |_| async { Ok(vec![("b".into(), "a".into(), true, true)]) },
+            |_| false,
+        )
+        .await;
+        assert!(matches!(reversed, Err(FigureFactsError::Unexpected(_))));
+        for (down, is_unavailable) in [(true, true), (false, false)] {
+            let failed = read_relation(
+                &lanes,
+                "a",
+                "b",
+                |_| async { Err(io::Error::other("the batch failed")) },
+                if down { |_| true } else { |_| false },
+            )
+            .await;
+            assert_eq!(
+                matches!(failed, Err(FigureFactsError::Unavailable(_))),
+                is_unavailable
+            );
+            assert!(failed.is_err());
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use iam_batch::RelationRow;
 use iam_domain::figures::FigureInputs;
 use iam_domain::social::{Rating, RatingDomain, TitleName};
 use iam_domain::{Relation, UserId};
@@ -24,20 +25,8 @@ fn error(e: sqlx::Error) -> FigureFactsError {
     )
 }
 
-/// The lanes of the batched read of how two users follow each other, keyed by
-/// [`iam_batch::pair_key`] (viewer, viewed).
-pub(crate) type RelationLanes = iam_batch::ReadLanes<Relation, sqlx::Error>;
-
-/// A row of `SELECT_RELATIONS`: the pair and how it follows.
-fn relation_row(
-    (viewer, viewed, is_following, is_followed_back): (String, String, bool, bool),
-) -> (String, String, Relation) {
-    let relation = Relation {
-        is_following,
-        is_followed_back,
-    };
-    (viewer, viewed, relation)
-}
+/// The lanes of the batched read of how two users follow each other.
+pub(crate) type RelationLanes = iam_batch::RelationLanes<sqlx::Error>;
 
 /// How each (viewer, viewed) pair of `$1`, `$2` (arrays of one length) follow each other: two
 /// primary-key probes of `follows` per pair, one row per pair.
@@ -103,28 +92,27 @@ impl FigureFacts for PgStore {
     ) -> Result<Relation, FigureFactsError> {
         let lanes = &self.batching.relation_reads;
         let pool = &self.pool;
-        let found = iam_batch::read_pair(lanes, viewer.as_str(), viewed.as_str(), |pairs| {
+        let read = |pairs: Vec<(String, String)>| {
             let (viewers, vieweds): (Vec<String>, Vec<String>) = pairs.into_iter().unzip();
             async move {
                 let mut conn = pool.acquire().await?;
-                let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(SELECT_RELATIONS)
+                let rows: Vec<RelationRow> = sqlx::query_as(SELECT_RELATIONS)
                     .bind(&viewers)
                     .bind(&vieweds)
                     .fetch_all(&mut *conn)
                     .await?;
                 conn.release();
-                Ok(rows.into_iter().map(relation_row).collect())
+                Ok(rows)
             }
-        })
-        .await;
-        match found {
-            Ok(Some(relation)) => Ok(*relation),
-            Ok(None) => Err(FigureFactsError::Unexpected(
-                "the batched relation read answered no row for a pair".into(),
-            )),
-            Err(e) if is_unavailable(&e.0) => Err(FigureFactsError::Unavailable(Box::new(e))),
-            Err(e) => Err(FigureFactsError::Unexpected(Box::new(e))),
-        }
+        };
+        iam_batch::read_relation(
+            lanes,
+            viewer.as_str(),
+            viewed.as_str(),
+            read,
+            is_unavailable,
+        )
+        .await
     }
 
     async fn rate(

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use iam_batch::RelationRow;
 use iam_domain::figures::FigureInputs;
 use iam_domain::social::{Rating, RatingDomain, TitleName};
 use iam_domain::{Relation, UserId};
@@ -24,20 +25,8 @@ fn facts_error(e: sqlx::Error) -> FigureFactsError {
     )
 }
 
-/// The lanes of the batched read of how two users follow each other, keyed by
-/// [`iam_batch::pair_key`] (viewer, viewed).
-pub(crate) type RelationLanes = iam_batch::ReadLanes<Relation, sqlx::Error>;
-
-/// A row of `SELECT_RELATIONS`: the pair and how it follows.
-fn relation_row(
-    (viewer, viewed, is_following, is_followed_back): (String, String, bool, bool),
-) -> (String, String, Relation) {
-    let relation = Relation {
-        is_following,
-        is_followed_back,
-    };
-    (viewer, viewed, relation)
-}
+/// The lanes of the batched read of how two users follow each other.
+pub(crate) type RelationLanes = iam_batch::RelationLanes<sqlx::Error>;
 
 /// How each `[viewer, viewed]` pair of the JSON array `?1` follow each other: two primary-key
 /// probes of `follows` per pair, one row per pair.
@@ -114,29 +103,23 @@ impl FigureFacts for SqliteStore {
     ) -> Result<Relation, FigureFactsError> {
         let lanes = &self.batching.relation_reads;
         let readers = &self.readers;
-        let found = iam_batch::read_pair(
+        let read = |pairs: Vec<(String, String)>| async move {
+            let pairs =
+                serde_json::to_string(&pairs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            let rows: Vec<RelationRow> = sqlx::query_as(SELECT_RELATIONS)
+                .bind(pairs)
+                .fetch_all(readers)
+                .await?;
+            Ok(rows)
+        };
+        iam_batch::read_relation(
             lanes,
             viewer.as_str(),
             viewed.as_str(),
-            |pairs| async move {
-                let pairs =
-                    serde_json::to_string(&pairs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(SELECT_RELATIONS)
-                    .bind(pairs)
-                    .fetch_all(readers)
-                    .await?;
-                Ok(rows.into_iter().map(relation_row).collect())
-            },
+            read,
+            is_unavailable,
         )
-        .await;
-        match found {
-            Ok(Some(relation)) => Ok(*relation),
-            Ok(None) => Err(FigureFactsError::Unexpected(
-                "the batched relation read answered no row for a pair".into(),
-            )),
-            Err(e) if is_unavailable(&e.0) => Err(FigureFactsError::Unavailable(Box::new(e))),
-            Err(e) => Err(FigureFactsError::Unexpected(Box::new(e))),
-        }
+        .await
     }
 
     async fn rate(
