@@ -65,8 +65,7 @@ const _: () = assert!(Field::COUNT < 32);
 
 /// The mask bit of `list`: after the scalars', in [`List::ALL`] order.
 fn list_bit(list: List) -> i32 {
-    let index = List::ALL.iter().position(|l| *l == list).unwrap_or(0);
-    1 << (SCALARS.len() + index)
+    1 << (SCALARS.len() + list_number(list) as usize)
 }
 
 /// The number of `list` in the statement's entries (its index in [`List::ALL`]).
