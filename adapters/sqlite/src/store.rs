@@ -6,7 +6,6 @@ use std::sync::{Arc, LazyLock};
 use chrono::{DateTime, NaiveDate, Utc};
 use iam_domain::figures::{top_domain, DomainRating, FigureInputs, TopRating, UnlockedTitle};
 use iam_domain::stored::{Column, Kind, Restored, StoredValue};
-use iam_domain::values::NameList;
 use iam_domain::{
     Catalogue, CatalogueEntry, Field, List, StoredProfile, UserDetail, UserId, Version,
 };
@@ -339,43 +338,6 @@ fn restored(row: &SqliteRow, user: &UserId) -> Result<(Restored, Vec<Vec<Catalog
     Ok((restored, lists))
 }
 
-/// Replaces a user's list, adding new catalogue names. Runs inside the write transaction, which
-/// SQLite serialises, so a name is added once however many users add it at the same moment.
-async fn replace_list(
-    conn: &mut SqliteConnection,
-    user: &UserId,
-    list: List,
-    names: &NameList,
-) -> Result<(), sqlx::Error> {
-    let (link, catalogue) = list_tables(list);
-    sqlx::query(&format!("DELETE FROM {link} WHERE user_id = ?1"))
-        .bind(user.as_str())
-        .execute(&mut *conn)
-        .await?;
-    let insert_name = format!("INSERT INTO {catalogue} (name, name_key) VALUES (?1, ?2) ON CONFLICT (name_key) DO NOTHING");
-    let select_id = format!("SELECT id FROM {catalogue} WHERE name_key = ?1");
-    let insert_link =
-        format!("INSERT INTO {link} (user_id, position, entry_id) VALUES (?1, ?2, ?3)");
-    for (position, name) in names.names().iter().enumerate() {
-        sqlx::query(&insert_name)
-            .bind(name.as_str())
-            .bind(name.key())
-            .execute(&mut *conn)
-            .await?;
-        let id: i64 = sqlx::query_scalar(&select_id)
-            .bind(name.key())
-            .fetch_one(&mut *conn)
-            .await?;
-        sqlx::query(&insert_link)
-            .bind(user.as_str())
-            .bind(i64::try_from(position).unwrap_or(i64::MAX))
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Why a write guarded by `expected` touched no row: the row is gone, or at another version.
 /// Without an expected version the row was gone when the statement ran, so nothing is read.
 async fn missed(
@@ -449,11 +411,14 @@ impl UserDetailsRepository for SqliteStore {
         start_write()?;
         let mut tx = conn.begin().await.map_err(error)?;
         query.execute(&mut *tx).await.map_err(error)?;
-        for list in List::ALL {
-            replace_list(&mut tx, &detail.user_id, list, detail.names(list))
-                .await
-                .map_err(error)?;
-        }
+        let lists: Vec<Field> = List::ALL
+            .into_iter()
+            .filter(|l| !detail.names(*l).is_empty())
+            .map(List::field)
+            .collect();
+        update_batch::write_lists(&mut tx, &[(detail, &lists)])
+            .await
+            .map_err(error)?;
         let profile = read_profile(&mut tx, &detail.user_id)
             .await
             .map_err(RepoInsertError::Unexpected)?

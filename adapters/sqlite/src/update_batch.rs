@@ -18,7 +18,7 @@ use std::sync::{Arc, LazyLock};
 
 use iam_batch::{Update, Written};
 use iam_domain::stored::{Column, Kind};
-use iam_domain::{Field, List};
+use iam_domain::{Field, List, UserDetail};
 use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
@@ -116,30 +116,30 @@ fn row(job: &Update) -> Result<Value, serde_json::Error> {
     Ok(Value::Array(row))
 }
 
-/// Inside the batch's transaction, for the `updated` users only (those whose guard held): writes
-/// each list the jobs write. Per list: its new names join the catalogue (`ON CONFLICT DO
-/// NOTHING`; the one writer adds a name once), the users' links are deleted and inserted again in
-/// the new order. Each statement takes one JSON array: the list's names, `[user_id, position,
-/// name, name key]` each, or the users that write the list.
-async fn write_lists(
+/// Inside a write transaction, writes the lists of `rows`: each row's details and the fields it
+/// writes (only its lists are read). Per list some row writes: its new names join the catalogue
+/// (`ON CONFLICT DO NOTHING`; the one writer adds a name once), the rows' links are deleted and
+/// inserted again in the new order. Each statement takes one JSON array: the list's names,
+/// `[user_id, position, name, name key]` each, or the users that write the list. A batch passes
+/// its updated rows (those whose guard held), a create its new row.
+pub(crate) async fn write_lists(
     tx: &mut SqliteConnection,
-    jobs: &[Update],
-    updated: &[String],
+    rows: &[(&UserDetail, &[Field])],
 ) -> Result<(), sqlx::Error> {
     for list in List::ALL {
-        let writers: Vec<&Update> = jobs
+        let writers: Vec<&UserDetail> = rows
             .iter()
-            .filter(|j| j.fields.contains(&list.field()))
-            .filter(|j| updated.iter().any(|u| u == j.detail.user_id.as_str()))
+            .filter(|(_, fields)| fields.contains(&list.field()))
+            .map(|(detail, _)| *detail)
             .collect();
         if writers.is_empty() {
             continue;
         }
         let mut names = Vec::new();
-        for job in &writers {
-            for (position, name) in job.detail.names(list).names().iter().enumerate() {
+        for detail in &writers {
+            for (position, name) in detail.names(list).names().iter().enumerate() {
                 names.push(serde_json::json!([
-                    job.detail.user_id.as_str(),
+                    detail.user_id.as_str(),
                     position,
                     name.as_str(),
                     name.key()
@@ -147,7 +147,7 @@ async fn write_lists(
             }
         }
         let names = Value::Array(names).to_string();
-        let users: Vec<&str> = writers.iter().map(|j| j.detail.user_id.as_str()).collect();
+        let users: Vec<&str> = writers.iter().map(|d| d.user_id.as_str()).collect();
         let users = serde_json::to_string(&users).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         let (link, catalogue) = list_tables(list);
         sqlx::query(&format!(
@@ -193,7 +193,12 @@ pub(crate) async fn run(
         .bind(input)
         .fetch_all(&mut *tx)
         .await?;
-    write_lists(&mut tx, jobs, &updated).await?;
+    let written: Vec<(&UserDetail, &[Field])> = jobs
+        .iter()
+        .filter(|j| updated.iter().any(|u| u == j.detail.user_id.as_str()))
+        .map(|j| (&*j.detail, &*j.fields))
+        .collect();
+    write_lists(&mut tx, &written).await?;
     let profiles = if updated.is_empty() {
         Vec::new()
     } else {
