@@ -1,10 +1,9 @@
 //! The figure-facts port on SQLite: each fact recorded or removed by one statement on the writing
-//! connection; the rank-bucket triggers keep the buckets in step. Reads of how two users follow
-//! each other are batched like profile reads.
+//! connection; the rank-bucket triggers keep the buckets in step. Reads run on the reading
+//! connections, on the calling thread ([`crate::reader`]).
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use iam_batch::RelationRow;
 use iam_domain::figures::FigureInputs;
 use iam_domain::social::{Rating, RatingDomain, TitleName};
 use iam_domain::{Relation, UserId};
@@ -12,7 +11,7 @@ use iam_ports::{start_write, FigureFacts, FigureFactsError};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::Sqlite;
 
-use crate::store::{classify, figure_inputs, is_unavailable, SELECT_FIGURES};
+use crate::store::{classify, figure_inputs, read_failed, SELECT_FIGURES};
 use crate::SqliteStore;
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
@@ -25,16 +24,11 @@ fn facts_error(e: sqlx::Error) -> FigureFactsError {
     )
 }
 
-/// The lanes of the batched read of how two users follow each other.
-pub(crate) type RelationLanes = iam_batch::RelationLanes<sqlx::Error>;
-
-/// How each `[viewer, viewed]` pair of the JSON array `?1` follow each other: two primary-key
-/// probes of `follows` per pair, one row per pair.
-const SELECT_RELATIONS: &str = "SELECT k.viewer, k.viewed, \
-       EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = k.viewer AND f.followee_id = k.viewed), \
-       EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = k.viewed AND f.followee_id = k.viewer) \
-     FROM (SELECT json_extract(value, '$[0]') AS viewer, json_extract(value, '$[1]') AS viewed \
-           FROM json_each(?1)) AS k";
+/// How the viewer `?1` and the viewed user `?2` follow each other: two primary-key probes of
+/// `follows`.
+const SELECT_RELATION: &str = "SELECT \
+       EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2), \
+       EXISTS (SELECT 1 FROM follows WHERE follower_id = ?2 AND followee_id = ?1)";
 
 impl SqliteStore {
     /// Runs one recording statement on the writing connection, once the request's write gate
@@ -101,25 +95,25 @@ impl FigureFacts for SqliteStore {
         viewer: &UserId,
         viewed: &UserId,
     ) -> Result<Relation, FigureFactsError> {
-        let lanes = &self.batching.relation_reads;
-        let readers = &self.readers;
-        let read = |pairs: Vec<(String, String)>| async move {
-            let pairs =
-                serde_json::to_string(&pairs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-            let rows: Vec<RelationRow> = sqlx::query_as(SELECT_RELATIONS)
-                .bind(pairs)
-                .fetch_all(readers)
-                .await?;
-            Ok(rows)
-        };
-        iam_batch::read_relation(
-            lanes,
-            viewer.as_str(),
-            viewed.as_str(),
-            read,
-            is_unavailable,
-        )
-        .await
+        self.readers
+            .read(|conn| {
+                conn.prepare_cached(SELECT_RELATION)?.query_row(
+                    [viewer.as_str(), viewed.as_str()],
+                    |row| {
+                        Ok(Relation {
+                            is_following: row.get(0)?,
+                            is_followed_back: row.get(1)?,
+                        })
+                    },
+                )
+            })
+            .map_err(|e| {
+                read_failed(
+                    e,
+                    FigureFactsError::Unavailable,
+                    FigureFactsError::Unexpected,
+                )
+            })
     }
 
     async fn rate(
@@ -214,11 +208,22 @@ impl FigureFacts for SqliteStore {
     }
 
     async fn inputs(&self, user: &UserId) -> Result<FigureInputs, FigureFactsError> {
-        let row = sqlx::query(&SELECT_FIGURES)
-            .bind(user.as_str())
-            .fetch_one(&self.readers)
-            .await
-            .map_err(facts_error)?;
-        figure_inputs(&row).map_err(facts_error)
+        self.readers
+            .read(|conn| {
+                let mut statement = conn.prepare_cached(&SELECT_FIGURES)?;
+                let mut rows = statement.query([user.as_str()])?;
+                match rows.next()? {
+                    Some(row) => Ok(figure_inputs(row)),
+                    None => Err(rusqlite::Error::QueryReturnedNoRows),
+                }
+            })
+            .map_err(|e| {
+                read_failed(
+                    e,
+                    FigureFactsError::Unavailable,
+                    FigureFactsError::Unexpected,
+                )
+            })?
+            .map_err(FigureFactsError::Unexpected)
     }
 }

@@ -5,12 +5,14 @@
 //! created and migrated on first start, so the service runs on a machine with no database server.
 //! Same semantics, proved by the same contract suite (`tests/`).
 //!
-//! SQLite allows one writer at a time. Writes go through a pool of one connection, so they queue in
-//! the process instead of failing with `SQLITE_BUSY`; reads use their own pool and, in WAL mode, never
-//! wait for the writer. A read of a profile is one statement (the row, its lists and its figure
-//! facts as JSON aggregates), so it sees one state and costs one trip to the connection's thread.
+//! SQLite allows one writer at a time. Writes go through sqlx's pool of one connection, so they
+//! queue in the process instead of failing with `SQLITE_BUSY`, and concurrent updates share its
+//! statements ([`iam_batch`]). Reads use their own connections ([`reader`]: rusqlite's, run on
+//! the calling thread) and, in WAL mode, never wait for the writer. A read of a profile is one
+//! statement (the row, its lists and its figure facts as JSON aggregates), so it sees one state.
 
 mod facts;
+mod reader;
 mod store;
 mod update_batch;
 
@@ -22,8 +24,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-/// How many batched reads of one kind run at once.
-const READ_LANES: usize = 2;
+use crate::reader::Readers;
 
 /// Each connection's page cache: 512 KiB (`PRAGMA cache_size`, negative is KiB; SQLite's default
 /// is 2,000 KiB). SQLite allocates it with the C allocator, in an arena per connection thread that
@@ -38,20 +39,12 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// The user-details store on an SQLite file.
 #[derive(Clone)]
 pub struct SqliteStore {
-    readers: SqlitePool,
+    readers: Arc<Readers>,
     writer: SqlitePool,
-    batching: Arc<Batching>,
-}
-
-/// The lanes of the statements concurrent requests share ([`iam_batch`]): reads of a whole profile
-/// and of the details alone by user id, and updates of scalar fields. With sqlx, each statement is
-/// a hand-off to the connection's worker thread and back; a batch pays it once for every request
-/// waiting at that moment.
-struct Batching {
-    profile_reads: store::ReadLanes,
-    detail_reads: store::ReadLanes,
-    relation_reads: facts::RelationLanes,
-    updates: update_batch::UpdateLanes,
+    /// The lane of updates ([`iam_batch`]): with sqlx, each statement is a hand-off to the
+    /// connection's worker thread and back, and a batch pays it once for every update waiting at
+    /// that moment.
+    updates: Arc<update_batch::UpdateLanes>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -64,14 +57,21 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating when missing) the database at `url` (`sqlite:path` or `sqlite://path`), with
-    /// up to `readers` reading connections. The file's folder must exist.
+    /// Opens (creating when missing) the database at `url` (`sqlite:path` or `sqlite://path`),
+    /// keeping up to `readers` reading connections idle. The file's folder must exist.
     ///
     /// # Errors
-    /// When the URL is invalid, its folder does not exist, or the file cannot be created or
-    /// opened.
+    /// When the URL is invalid or names an in-memory database (the reading and writing
+    /// connections must share one file), its folder does not exist, or the file cannot be
+    /// created or opened.
     pub async fn open(url: &str, readers: u32) -> Result<Self, sqlx::Error> {
-        let lanes = usize::try_from(readers.max(1)).map_or(READ_LANES, |r| r.min(READ_LANES));
+        if is_in_memory(url) {
+            return Err(sqlx::Error::Configuration(
+                "an in-memory SQLite database cannot be shared by the reading and writing \
+                 connections: name a file"
+                    .into(),
+            ));
+        }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -91,21 +91,14 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.clone())
             .await?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(readers.max(1))
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await?;
-        let batching = Arc::new(Batching {
-            profile_reads: iam_batch::read_lanes(lanes),
-            detail_reads: iam_batch::read_lanes(lanes),
-            relation_reads: iam_batch::read_lanes(lanes),
-            updates: iam_batch::update_lanes(),
-        });
+        let keep = usize::try_from(readers).unwrap_or(usize::MAX);
+        let path = options.get_filename().to_path_buf();
+        let readers = Readers::open(path, PAGE_CACHE, keep)
+            .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
         Ok(Self {
-            readers,
+            readers: Arc::new(readers),
             writer,
-            batching,
+            updates: Arc::new(iam_batch::update_lanes()),
         })
     }
 
@@ -117,17 +110,59 @@ impl SqliteStore {
         MIGRATOR.run(&self.writer).await
     }
 
-    /// Closes both pools.
+    /// Closes the writing connection and the idle reading ones.
     pub async fn close(&self) {
         self.writer.close().await;
-        self.readers.close().await;
+        self.readers.close();
     }
 
     /// Connections open and idle: (reading, writing).
     pub fn pool_usage(&self) -> [(u32, usize); 2] {
         [
-            (self.readers.size(), self.readers.num_idle()),
+            self.readers.usage(),
             (self.writer.size(), self.writer.num_idle()),
         ]
+    }
+}
+
+/// True when `url` names an in-memory database (`sqlite::memory:`, or `mode=memory`).
+fn is_in_memory(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (database, query) = rest.split_once('?').unwrap_or((rest, ""));
+    database == ":memory:" || query.split('&').any(|p| p == "mode=memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_memory_urls_are_told_apart_from_files() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite:x.db?mode=memory",
+        ] {
+            assert!(is_in_memory(url), "{url}");
+        }
+        for url in [
+            "sqlite:x.db",
+            "sqlite://data/iam.db?mode=rwc",
+            "sqlite:memory.db",
+        ] {
+            assert!(!is_in_memory(url), "{url}");
+        }
+    }
+
+    /// The reading connections open the file by name, so an in-memory database (one per
+    /// connection) would read nothing the writer wrote: refused with the reason.
+    #[tokio::test]
+    async fn an_in_memory_database_is_refused() {
+        let refused = SqliteStore::open("sqlite::memory:", 2).await;
+        let error = refused.unwrap_err().to_string();
+        assert!(error.contains("name a file"), "{error}");
     }
 }

@@ -16,8 +16,9 @@ use iam_ports::{
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::types::Json;
-use sqlx::{Connection, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Connection, Row, Sqlite, SqliteConnection};
 
+use crate::reader::ReadError;
 use crate::update_batch;
 use crate::SqliteStore;
 use iam_batch::{Update, Written};
@@ -107,8 +108,11 @@ const FIGURE_COLUMNS: &str = "\
     (SELECT json_group_array(json_array(title, unlocked_at)) FROM unlocked_titles \
      WHERE user_id = d.user_id) AS titles";
 
-/// The catalogue entries of each list of the user `d.user_id`, in list order, as columns
-/// `list_0` to `list_3` (in [`List::ALL`] order) holding JSON arrays of `[id, name, description]`.
+/// The catalogue entries of each list of the user `d.user_id`, as columns `list_0` to `list_3`
+/// (in [`List::ALL`] order) holding JSON arrays of `[position, id, name, description]`, which
+/// [`restored`] puts in position order. (An `ORDER BY` inside the aggregate would sort in a
+/// temporary B-tree, opened and closed for each list of each row: measured as an eighth of a
+/// read's cost.)
 static LIST_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     let columns: Vec<String> = List::ALL
         .iter()
@@ -116,8 +120,7 @@ static LIST_COLUMNS: LazyLock<String> = LazyLock::new(|| {
         .map(|(i, list)| {
             let (link, catalogue) = list_tables(*list);
             format!(
-                "(SELECT json_group_array(json_array(c.id, c.name, c.description) \
-                  ORDER BY l.position) \
+                "(SELECT json_group_array(json_array(l.position, c.id, c.name, c.description)) \
                   FROM {link} l JOIN {catalogue} c ON c.id = l.entry_id \
                   WHERE l.user_id = d.user_id) AS list_{i}"
             )
@@ -135,10 +138,10 @@ static SELECT_PROFILE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The details of the users in `?1` (a JSON array of ids), with their lists' entries.
+/// The details of the user `?1`, with their lists' entries.
 static SELECT_DETAILS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT d.*, {} FROM user_details d WHERE d.user_id IN (SELECT value FROM json_each(?1))",
+        "SELECT d.*, {} FROM user_details d WHERE d.user_id = ?1",
         *LIST_COLUMNS
     )
 });
@@ -152,67 +155,108 @@ pub(crate) static SELECT_PROFILES: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The lanes of one batched read by user id.
-pub(crate) type ReadLanes = iam_batch::ReadLanes<SqliteRow, sqlx::Error>;
+/// The error of a failed read, as `unavailable` or `unexpected`.
+pub(crate) fn read_failed<E>(
+    error: ReadError,
+    unavailable: impl FnOnce(Cause) -> E,
+    unexpected: impl FnOnce(Cause) -> E,
+) -> E {
+    if error.is_unavailable() {
+        unavailable(Box::new(error))
+    } else {
+        unexpected(Box::new(error))
+    }
+}
 
-/// The row of `user` through `sql` (user ids as a JSON array in `?1`, rows with a `user_id`
-/// column), read alone or with the reads queued beside it. Each statement starts after every
-/// read in it arrived, so it sees every write committed before any of them was asked.
-async fn fetch_row(
-    lanes: &ReadLanes,
-    pool: &SqlitePool,
+/// The row of `user` through `sql` (one `?1`, the user id) on a reading connection, decoded by
+/// `decode`; `None` when there is no row.
+fn read_row<T>(
+    store: &SqliteStore,
     sql: &str,
     user: &UserId,
-) -> Result<Option<Arc<SqliteRow>>, RepoFindError> {
-    iam_batch::read(lanes, user.as_str(), |users| async move {
-        let users = serde_json::to_string(&users).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        sqlx::query(sql)
-            .bind(users)
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|row| Ok((row.try_get::<String, _>("user_id")?, Arc::new(row))))
-            .collect()
-    })
-    .await
-    .map_err(|error| {
-        if is_unavailable(&error.0) {
-            RepoFindError::Unavailable(Box::new(error))
-        } else {
-            RepoFindError::Unexpected(Box::new(error))
-        }
-    })
+    decode: fn(&rusqlite::Row<'_>, &UserId) -> Result<T, Cause>,
+) -> Result<Option<T>, RepoFindError> {
+    let found = store
+        .readers
+        .read(|conn| {
+            let mut statement = conn.prepare_cached(sql)?;
+            let mut rows = statement.query([user.as_str()])?;
+            Ok(rows.next()?.map(|row| decode(row, user)))
+        })
+        .map_err(|e| read_failed(e, RepoFindError::Unavailable, RepoFindError::Unexpected))?;
+    found.transpose().map_err(RepoFindError::Unexpected)
 }
 
 /// The figure facts of `?1`, whether or not the user has details.
 pub(crate) static SELECT_FIGURES: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {FIGURE_COLUMNS} FROM (SELECT ?1 AS user_id) d"));
 
+/// A row's columns by name, whichever driver read it: sqlx on the writing connection (the
+/// profiles a write reads back), rusqlite on the reading ones ([`crate::reader`]). Each getter
+/// refuses a value of another storage class, so both decode a row alike.
+pub(crate) trait Columns {
+    /// A `TEXT` column.
+    fn text(&self, column: &str) -> Result<Option<String>, Cause>;
+    /// An `INTEGER` column.
+    fn integer(&self, column: &str) -> Result<Option<i64>, Cause>;
+}
+
+impl Columns for SqliteRow {
+    fn text(&self, column: &str) -> Result<Option<String>, Cause> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn integer(&self, column: &str) -> Result<Option<i64>, Cause> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, column: &str) -> Result<Option<String>, Cause> {
+        Ok(self.get(column)?)
+    }
+
+    fn integer(&self, column: &str) -> Result<Option<i64>, Cause> {
+        Ok(self.get(column)?)
+    }
+}
+
+/// Why a column's value could not be decoded.
+#[derive(Debug, thiserror::Error)]
+#[error("column {column}: {source}")]
+struct Undecodable {
+    column: String,
+    source: Cause,
+}
+
+fn decode_error(column: &str, e: impl Into<Cause>) -> Cause {
+    Box::new(Undecodable {
+        column: column.to_owned(),
+        source: e.into(),
+    })
+}
+
 /// A JSON array column (`None` when the aggregate saw no rows: SQLite answers `[]` then, but a
 /// `NULL` is read the same way).
 fn json_column<T: serde::de::DeserializeOwned>(
-    row: &SqliteRow,
+    row: &impl Columns,
     column: &str,
-) -> Result<Vec<T>, sqlx::Error> {
-    match row.try_get::<Option<String>, _>(column)? {
-        Some(text) => serde_json::from_str(&text).map_err(|e| sqlx::Error::ColumnDecode {
-            index: column.to_owned(),
-            source: Box::new(e),
-        }),
+) -> Result<Vec<T>, Cause> {
+    match row.text(column)? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| decode_error(column, e)),
         None => Ok(Vec::new()),
     }
 }
 
-fn decode_error(column: &str, e: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: Box::new(e),
-    }
+/// A column that must hold an integer.
+fn required_integer(row: &impl Columns, column: &str) -> Result<i64, Cause> {
+    row.integer(column)?
+        .ok_or_else(|| decode_error(column, "unexpected null"))
 }
 
 /// Decodes the figure facts of a row holding [`FIGURE_COLUMNS`]; the domain's rule picks the top
 /// domain among the user's ratings.
-pub(crate) fn figure_inputs(row: &SqliteRow) -> Result<FigureInputs, sqlx::Error> {
+pub(crate) fn figure_inputs(row: &impl Columns) -> Result<FigureInputs, Cause> {
     let rated: Vec<(String, String, u64)> = json_column(row, "ratings")?;
     let mut ratings = Vec::with_capacity(rated.len());
     let mut higher = Vec::with_capacity(rated.len());
@@ -231,7 +275,7 @@ pub(crate) fn figure_inputs(row: &SqliteRow) -> Result<FigureInputs, sqlx::Error
             rated_higher: higher[i],
         }
     });
-    let days = |column: &str| -> Result<Vec<NaiveDate>, sqlx::Error> {
+    let days = |column: &str| -> Result<Vec<NaiveDate>, Cause> {
         json_column::<String>(row, column)?
             .iter()
             .map(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d"))
@@ -246,9 +290,9 @@ pub(crate) fn figure_inputs(row: &SqliteRow) -> Result<FigureInputs, sqlx::Error
                 .with_timezone(&Utc);
             Ok(UnlockedTitle { title, unlocked_at })
         })
-        .collect::<Result<_, sqlx::Error>>()?;
-    let count = |name: &str| -> Result<u64, sqlx::Error> {
-        Ok(u64::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
+        .collect::<Result<_, Cause>>()?;
+    let count = |name: &str| -> Result<u64, Cause> {
+        Ok(u64::try_from(required_integer(row, name)?).unwrap_or(0))
     };
     Ok(FigureInputs {
         followers: count("followers")?,
@@ -262,19 +306,26 @@ pub(crate) fn figure_inputs(row: &SqliteRow) -> Result<FigureInputs, sqlx::Error
 
 /// The stored value of `field`: its column, or for a list the names of its entries.
 fn stored(
-    row: &SqliteRow,
+    row: &impl Columns,
     lists: &[Vec<CatalogueEntry>],
     field: Field,
-) -> Result<StoredValue, sqlx::Error> {
+) -> Result<StoredValue, Cause> {
     let column = field.name();
     Ok(match field.kind() {
-        Kind::Text => StoredValue::Text(row.try_get(column)?),
+        Kind::Text => StoredValue::Text(row.text(column)?),
         Kind::Json => StoredValue::Json(
-            row.try_get::<Option<Json<serde_json::Value>>, _>(column)?
-                .map(|j| j.0),
+            row.text(column)?
+                .map(|text| serde_json::from_str(&text))
+                .transpose()
+                .map_err(|e| decode_error(column, e))?,
         ),
-        Kind::Bool => StoredValue::Bool(row.try_get(column)?),
-        Kind::Date => StoredValue::Date(row.try_get(column)?),
+        Kind::Bool => StoredValue::Bool(row.integer(column)?.map(|v| v != 0)),
+        Kind::Date => StoredValue::Date(
+            row.text(column)?
+                .map(|text| NaiveDate::parse_from_str(&text, "%Y-%m-%d"))
+                .transpose()
+                .map_err(|e| decode_error(column, e))?,
+        ),
         Kind::Names => {
             let i = List::ALL.iter().position(|l| l.field() == field);
             let entries = i.and_then(|i| lists.get(i)).into_iter().flatten();
@@ -298,7 +349,7 @@ async fn read_profile(
 }
 
 /// The profile of a row holding the details, the list columns and the figure columns.
-fn profile_of(row: &SqliteRow, user: &UserId) -> Result<StoredProfile, Cause> {
+fn profile_of(row: &impl Columns, user: &UserId) -> Result<StoredProfile, Cause> {
     let (restored, lists) = restored(row, user)?;
     if !restored.unreadable.is_empty() {
         return Err(Box::new(UnreadableRow(restored)));
@@ -318,42 +369,44 @@ fn profile_of(row: &SqliteRow, user: &UserId) -> Result<StoredProfile, Cause> {
 
 /// The details of a row holding `user_details.*` and the list columns ([`LIST_COLUMNS`]), with
 /// the lists' entries. Fields that cannot be read are named in [`Restored::unreadable`].
-fn restored(row: &SqliteRow, user: &UserId) -> Result<(Restored, Vec<Vec<CatalogueEntry>>), Cause> {
+fn restored(
+    row: &impl Columns,
+    user: &UserId,
+) -> Result<(Restored, Vec<Vec<CatalogueEntry>>), Cause> {
     let lists = (0..List::ALL.len())
         .map(|i| {
-            let entries: Vec<(i64, String, Option<String>)> =
+            let mut entries: Vec<(i64, i64, String, Option<String>)> =
                 json_column(row, &format!("list_{i}"))?;
+            entries.sort_unstable_by_key(|entry| entry.0);
             Ok(entries
                 .into_iter()
-                .map(|(id, name, description)| CatalogueEntry {
+                .map(|(_, id, name, description)| CatalogueEntry {
                     id,
                     name,
                     description,
                 })
                 .collect())
         })
-        .collect::<Result<Vec<Vec<CatalogueEntry>>, sqlx::Error>>()?;
-    let version = Version::new(row.try_get("version")?);
+        .collect::<Result<Vec<Vec<CatalogueEntry>>, Cause>>()?;
+    let version = Version::new(required_integer(row, "version")?);
     let restored = UserDetail::restore(user.clone(), version, |field| stored(row, &lists, field))?;
     Ok((restored, lists))
 }
 
-/// Why a write guarded by `expected` touched no row: the row is gone, or at another version.
-/// Without an expected version the row was gone when the statement ran, so nothing is read.
-async fn missed(
-    conn: &mut SqliteConnection,
-    user: &UserId,
+/// Whether the user has details.
+const SELECT_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM user_details WHERE user_id = ?1)";
+
+/// Why a write guarded by `expected` touched no row, given whether the row `exists` now: it is
+/// gone, or at another version. Without an expected version the row was gone when the statement
+/// ran, and `exists` is not asked.
+async fn missed<E>(
     expected: Option<Version>,
-) -> Result<RepoUpdateError, sqlx::Error> {
+    exists: impl std::future::Future<Output = Result<bool, E>>,
+) -> Result<RepoUpdateError, E> {
     if expected.is_none() {
         return Ok(RepoUpdateError::NotFound);
     }
-    let exists = sqlx::query("SELECT 1 FROM user_details WHERE user_id = ?1")
-        .bind(user.as_str())
-        .fetch_optional(&mut *conn)
-        .await?
-        .is_some();
-    Ok(if exists {
+    Ok(if exists.await? {
         RepoUpdateError::VersionMismatch
     } else {
         RepoUpdateError::NotFound
@@ -364,20 +417,16 @@ async fn missed(
 impl UserDetailsRepository for SqliteStore {
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find(&self, user: &UserId) -> Result<StoredProfile, RepoFindError> {
-        let lanes = &self.batching.profile_reads;
-        let row = fetch_row(lanes, &self.readers, &SELECT_PROFILES, user)
-            .await?
-            .ok_or(RepoFindError::NotFound)?;
-        profile_of(&row, user).map_err(RepoFindError::Unexpected)
+        read_row(self, &SELECT_PROFILE, user, |row, user| {
+            profile_of(row, user)
+        })?
+        .ok_or(RepoFindError::NotFound)
     }
 
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find_detail(&self, user: &UserId) -> Result<UserDetail, RepoFindError> {
-        let lanes = &self.batching.detail_reads;
-        let row = fetch_row(lanes, &self.readers, &SELECT_DETAILS, user)
-            .await?
+        let (restored, _) = read_row(self, &SELECT_DETAILS, user, |row, user| restored(row, user))?
             .ok_or(RepoFindError::NotFound)?;
-        let (restored, _) = restored(&row, user).map_err(RepoFindError::Unexpected)?;
         if restored.unreadable.is_empty() {
             Ok(restored.detail)
         } else {
@@ -458,17 +507,19 @@ impl UserDetailsRepository for SqliteStore {
         if deleted == 1 {
             return Ok(());
         }
-        Err(
-            match missed(&mut conn, user, expected).await.map_err(error)? {
-                RepoUpdateError::VersionMismatch => RepoDeleteError::VersionMismatch,
-                _ => RepoDeleteError::NotFound,
-            },
-        )
+        let exists = sqlx::query_scalar(SELECT_EXISTS)
+            .bind(user.as_str())
+            .fetch_one(&mut *conn);
+        Err(match missed(expected, exists).await.map_err(error)? {
+            RepoUpdateError::VersionMismatch => RepoDeleteError::VersionMismatch,
+            _ => RepoDeleteError::NotFound,
+        })
     }
 
     async fn ping(&self) -> Result<(), Cause> {
-        sqlx::query("SELECT 1").execute(&self.readers).await?;
-        Ok(())
+        Ok(self
+            .readers
+            .read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())))?)
     }
 }
 
@@ -486,7 +537,7 @@ impl SqliteStore {
             fields: changed.into(),
             expected,
         };
-        let lanes = &self.batching.updates;
+        let lanes = &self.updates;
         match update_batch::update(lanes, &self.writer, job.clone()).await {
             Written::Row(row) => self.updated(row.as_deref(), &job).await,
             Written::Alone => {
@@ -509,15 +560,71 @@ impl SqliteStore {
         row: Option<&SqliteRow>,
         job: &Update,
     ) -> Result<StoredProfile, RepoUpdateError> {
-        let error = |e| classify(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected);
         match row {
             Some(row) => profile_of(row, &job.detail.user_id).map_err(RepoUpdateError::Unexpected),
             None => {
-                let mut conn = self.readers.acquire().await.map_err(error)?;
-                Err(missed(&mut conn, &job.detail.user_id, job.expected)
-                    .await
-                    .map_err(error)?)
+                let user = job.detail.user_id.as_str();
+                let exists = async {
+                    self.readers.read(|conn| {
+                        conn.prepare_cached(SELECT_EXISTS)?
+                            .query_row([user], |row| row.get(0))
+                    })
+                };
+                Err(missed(job.expected, exists).await.map_err(|e| {
+                    read_failed(e, RepoUpdateError::Unavailable, RepoUpdateError::Unexpected)
+                })?)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// A row of named text and integer columns; any other column is `NULL`.
+    #[derive(Default)]
+    struct Row(HashMap<&'static str, String>, HashMap<&'static str, i64>);
+
+    impl Columns for Row {
+        fn text(&self, column: &str) -> Result<Option<String>, Cause> {
+            Ok(self.0.get(column).cloned())
+        }
+
+        fn integer(&self, column: &str) -> Result<Option<i64>, Cause> {
+            Ok(self.1.get(column).copied())
+        }
+    }
+
+    /// A list's entries come back in position order whatever order the aggregate gathered them
+    /// in (SQLite does not promise one without an `ORDER BY`, which [`LIST_COLUMNS`] leaves out).
+    #[test]
+    fn list_entries_are_put_in_position_order() {
+        let mut row = Row::default();
+        row.0.insert("user_type", "developer".into());
+        row.0.insert(
+            "list_0",
+            r#"[[2,30,"Go",null],[0,10,"Rust","systems"],[1,20,"SQL",null]]"#.into(),
+        );
+        row.1.insert("version", 3);
+        let user = UserId::parse("1").unwrap();
+        let (restored, lists) = restored(&row, &user).unwrap();
+        let names: Vec<&str> = lists[0].iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["Rust", "SQL", "Go"]);
+        assert_eq!(lists[0][0].id, 10);
+        assert_eq!(lists[0][0].description.as_deref(), Some("systems"));
+        assert!(lists[1..].iter().all(Vec::is_empty));
+        assert_eq!(
+            restored
+                .detail
+                .names(List::Skills)
+                .names()
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>(),
+            ["Rust", "SQL", "Go"]
+        );
+        assert_eq!(restored.detail.version.get(), 3);
     }
 }

@@ -30,10 +30,6 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::Settings;
 use crate::devmode;
 
-/// The most reading connections on the embedded store: as many as its read lanes, since reads are
-/// batched (more readers measured slower and added a page cache each to resident memory).
-const SQLITE_MAX_READERS: u32 = 2;
-
 /// The configured store.
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -51,9 +47,9 @@ impl Store {
     /// When the URL is invalid or the SQLite file cannot be opened.
     pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
         if settings.is_sqlite() {
-            // Reads on an embedded file are CPU-bound and batched: more readers only add page
-            // caches (about 2 MiB each) and thread switches.
-            let readers = settings.pool_size.min(SQLITE_MAX_READERS);
+            // Reads on the embedded file run on the threads that ask for them: about one reading
+            // connection is open per HTTP worker; the pool size bounds how many are kept idle.
+            let readers = settings.pool_size;
             // Only the default folder (`./data/`) is made: another URL names a folder the
             // operator chose, and a typo there must not scatter databases.
             if settings.database_url.expose_secret() == crate::config::DEFAULT_DATABASE_URL {
