@@ -108,50 +108,20 @@ const FIGURE_COLUMNS: &str = "\
     (SELECT json_group_array(json_array(title, unlocked_at)) FROM unlocked_titles \
      WHERE user_id = d.user_id) AS titles";
 
-/// The catalogue entries of each list of the user `d.user_id`, as columns `list_0` to `list_3`
-/// (in [`List::ALL`] order) holding JSON arrays of `[position, id, name, description]`, which
-/// [`restored`] puts in position order. (An `ORDER BY` inside the aggregate would sort in a
-/// temporary B-tree, opened and closed for each list of each row: measured as an eighth of a
-/// read's cost.)
-static LIST_COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    let columns: Vec<String> = List::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, list)| {
-            let (link, catalogue) = list_tables(*list);
-            format!(
-                "(SELECT json_group_array(json_array(l.position, c.id, c.name, c.description)) \
-                  FROM {link} l JOIN {catalogue} c ON c.id = l.entry_id \
-                  WHERE l.user_id = d.user_id) AS list_{i}"
-            )
-        })
-        .collect();
-    columns.join(", ")
-});
-
-/// A user's whole stored profile (details, list entries, figure facts): one statement, so one
-/// snapshot and one trip to the connection's thread.
+/// A user's whole stored profile (details with their cached list entries, figure facts): one
+/// statement, so one snapshot.
 static SELECT_PROFILE: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT d.*, {}, {FIGURE_COLUMNS} FROM user_details d WHERE d.user_id = ?1",
-        *LIST_COLUMNS
-    )
+    format!("SELECT d.*, {FIGURE_COLUMNS} FROM user_details d WHERE d.user_id = ?1")
 });
 
-/// The details of the user `?1`, with their lists' entries.
-static SELECT_DETAILS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT d.*, {} FROM user_details d WHERE d.user_id = ?1",
-        *LIST_COLUMNS
-    )
-});
+/// The details of the user `?1`, with their cached list entries.
+const SELECT_DETAILS: &str = "SELECT d.* FROM user_details d WHERE d.user_id = ?1";
 
 /// The whole stored profiles of the users in `?1` (a JSON array of ids).
 pub(crate) static SELECT_PROFILES: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT d.*, {}, {FIGURE_COLUMNS} FROM user_details d \
-         WHERE d.user_id IN (SELECT value FROM json_each(?1))",
-        *LIST_COLUMNS
+        "SELECT d.*, {FIGURE_COLUMNS} FROM user_details d \
+         WHERE d.user_id IN (SELECT value FROM json_each(?1))"
     )
 });
 
@@ -367,27 +337,41 @@ fn profile_of(row: &impl Columns, user: &UserId) -> Result<StoredProfile, Cause>
     })
 }
 
-/// The details of a row holding `user_details.*` and the list columns ([`LIST_COLUMNS`]), with
-/// the lists' entries. Fields that cannot be read are named in [`Restored::unreadable`].
+/// An entry of a cached list: position, catalogue id, name, description.
+type CachedEntry = (i64, i64, String, Option<String>);
+
+/// The details of a row of `user_details`, with the lists' entries from its `list_entries` (the
+/// third migration: one JSON array per list, in [`List::ALL`] order, of `[position, id, name,
+/// description]`, which this puts in position order). Fields that cannot be read are named in [`Restored::unreadable`].
 fn restored(
     row: &impl Columns,
     user: &UserId,
 ) -> Result<(Restored, Vec<Vec<CatalogueEntry>>), Cause> {
-    let lists = (0..List::ALL.len())
-        .map(|i| {
-            let mut entries: Vec<(i64, i64, String, Option<String>)> =
-                json_column(row, &format!("list_{i}"))?;
+    let cached: Vec<Vec<CachedEntry>> = json_column(row, "list_entries")?;
+    if cached.len() != List::ALL.len() {
+        return Err(decode_error(
+            "list_entries",
+            format!(
+                "{} lists where {} were expected",
+                cached.len(),
+                List::ALL.len()
+            ),
+        ));
+    }
+    let lists: Vec<Vec<CatalogueEntry>> = cached
+        .into_iter()
+        .map(|mut entries| {
             entries.sort_unstable_by_key(|entry| entry.0);
-            Ok(entries
+            entries
                 .into_iter()
                 .map(|(_, id, name, description)| CatalogueEntry {
                     id,
                     name,
                     description,
                 })
-                .collect())
+                .collect()
         })
-        .collect::<Result<Vec<Vec<CatalogueEntry>>, Cause>>()?;
+        .collect();
     let version = Version::new(required_integer(row, "version")?);
     let restored = UserDetail::restore(user.clone(), version, |field| stored(row, &lists, field))?;
     Ok((restored, lists))
@@ -425,7 +409,7 @@ impl UserDetailsRepository for SqliteStore {
 
     #[tracing::instrument(skip(self), fields(user = %user), err(level = "debug"))]
     async fn find_detail(&self, user: &UserId) -> Result<UserDetail, RepoFindError> {
-        let (restored, _) = read_row(self, &SELECT_DETAILS, user, |row, user| restored(row, user))?
+        let (restored, _) = read_row(self, SELECT_DETAILS, user, |row, user| restored(row, user))?
             .ok_or(RepoFindError::NotFound)?;
         if restored.unreadable.is_empty() {
             Ok(restored.detail)
@@ -597,15 +581,14 @@ mod tests {
         }
     }
 
-    /// A list's entries come back in position order whatever order the aggregate gathered them
-    /// in (SQLite does not promise one without an `ORDER BY`, which [`LIST_COLUMNS`] leaves out).
+    /// The cached list entries come back in position order whatever order they are stored in.
     #[test]
     fn list_entries_are_put_in_position_order() {
         let mut row = Row::default();
         row.0.insert("user_type", "developer".into());
         row.0.insert(
-            "list_0",
-            r#"[[2,30,"Go",null],[0,10,"Rust","systems"],[1,20,"SQL",null]]"#.into(),
+            "list_entries",
+            r#"[[[2,30,"Go",null],[0,10,"Rust","systems"],[1,20,"SQL",null]],[],[],[]]"#.into(),
         );
         row.1.insert("version", 3);
         let user = UserId::parse("1").unwrap();
@@ -626,5 +609,16 @@ mod tests {
             ["Rust", "SQL", "Go"]
         );
         assert_eq!(restored.detail.version.get(), 3);
+    }
+
+    /// A cache of another shape than one array per list is an error, not lists lost.
+    #[test]
+    fn list_entries_of_another_shape_are_refused() {
+        let mut row = Row::default();
+        row.0.insert("user_type", "developer".into());
+        row.0.insert("list_entries", "[[],[],[]]".into());
+        row.1.insert("version", 3);
+        let error = restored(&row, &UserId::parse("1").unwrap()).unwrap_err();
+        assert!(error.to_string().contains("list_entries"), "{error}");
     }
 }
