@@ -1,7 +1,8 @@
 //! # iam-batch: statements shared by the requests that arrive at once
 //!
-//! The lanes both stores batch their statements with (reads, and updates of any fields). No
-//! database here: a job is any value, a batch is run by its leader.
+//! The lanes the stores batch their statements with: PostgreSQL's reads, and both stores'
+//! updates of any fields (SQLite reads on the calling thread, without lanes). No database here:
+//! a job is any value, a batch is run by its leader.
 //!
 //! Each statement costs a fixed amount on top of its row work (PostgreSQL: bind, executor start,
 //! the result protocol, two socket wake-ups, and for a write the commit's WAL flush; SQLite under

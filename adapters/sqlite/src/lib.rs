@@ -9,7 +9,8 @@
 //! queue in the process instead of failing with `SQLITE_BUSY`, and concurrent updates share its
 //! statements ([`iam_batch`]). Reads use their own connections ([`reader`]: rusqlite's, run on
 //! the calling thread) and, in WAL mode, never wait for the writer. A read of a profile is one
-//! statement (the row, its lists and its figure facts as JSON aggregates), so it sees one state.
+//! statement (the row with its cached list entries, and its figure facts as JSON aggregates), so
+//! it sees one state.
 
 mod facts;
 mod reader;
@@ -27,10 +28,11 @@ use sqlx::SqlitePool;
 use crate::reader::Readers;
 
 /// Each connection's page cache: 512 KiB (`PRAGMA cache_size`, negative is KiB; SQLite's default
-/// is 2,000 KiB). SQLite allocates it with the C allocator, in an arena per connection thread that
-/// keeps what it once held, so the default cost ~3 MiB of resident memory per connection at peak;
-/// the operating system's file cache serves the pages a smaller cache misses. Measured: peak RSS
-/// under the benchmark's lines 38-39 -> 29-30 MiB at the same speed (`docs/benchmarks.md`).
+/// is 2,000 KiB). SQLite allocates it with the C allocator, in an arena per thread that keeps
+/// what it once held, so the default cost ~3 MiB of resident memory per connection at peak; the
+/// operating system's file cache serves the pages a smaller cache misses. Measured: peak RSS
+/// under the benchmark's lines 38-39 -> 29-30 MiB at the same speed, and again with the readers
+/// on the HTTP workers' threads: 2,000 KiB no faster, +6.5 MiB (`docs/benchmarks.md`).
 const PAGE_CACHE: &str = "-512";
 
 /// The embedded migrations of the SQLite schema.
