@@ -79,7 +79,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(reader::BUSY_TIMEOUT)
             .pragma("cache_size", PAGE_CACHE);
         if let Some(dir) = options.get_filename().parent() {
             if !dir.as_os_str().is_empty() && !Path::new(dir).is_dir() {

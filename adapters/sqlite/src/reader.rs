@@ -10,7 +10,7 @@
 //! - In WAL mode a reader never waits for the writer. It waits for a lock only in rare moments
 //!   (another process recovering the file after a crash or in exclusive locking mode, which the
 //!   service never uses): SQLite retries on the calling thread then, up to the busy timeout, as
-//!   its own WAL read does whatever the timeout (`docs/reliability.md`).
+//!   its own WAL read does whatever the timeout (`docs/storage.md`, failure modes).
 //! - Each read is one statement in autocommit mode, and a cached statement is reset when it is
 //!   dropped, so a read sees every write committed before it started and holds no snapshot after
 //!   it ended.
@@ -22,10 +22,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{Connection, OpenFlags};
 
-/// How long a read waits for a lock (as the writing connection does).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::store::is_unavailable_code;
+
+/// How long a connection, reading or writing, waits for a lock.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The reading connections of one SQLite file.
 pub(crate) struct Readers {
@@ -61,18 +63,13 @@ pub(crate) enum ReadError {
 
 impl ReadError {
     /// True when the database cannot be used now (a lock held past the busy timeout, the file
-    /// unreadable, the store closed).
+    /// cannot be opened, the store closed): the writing connection's rule.
     pub(crate) fn is_unavailable(&self) -> bool {
         match self {
-            Self::Sqlite(e) => matches!(
-                e.sqlite_error_code(),
-                Some(
-                    ErrorCode::DatabaseBusy
-                        | ErrorCode::DatabaseLocked
-                        | ErrorCode::CannotOpen
-                        | ErrorCode::SystemIoFailure
-                )
-            ),
+            Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                is_unavailable_code(e.extended_code.into())
+            }
+            Self::Sqlite(_) => false,
             Self::Closed => true,
         }
     }
@@ -209,6 +206,26 @@ mod tests {
         assert_eq!(readers.read(count).unwrap(), 9);
         assert_eq!(readers.usage(), (1, 1), "one connection served every read");
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    /// Busy, locked and cannot-open failures (extended codes included) mean "not now", as on
+    /// the writing connection; any other failure is unexpected.
+    #[test]
+    fn unavailable_is_the_writing_connections_rule() {
+        let failure = |code| {
+            ReadError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+        };
+        for code in [5, 6, 14, 5 | (1 << 8), 6 | (1 << 8)] {
+            assert!(failure(code).is_unavailable(), "{code}");
+        }
+        for code in [1, 10, 11, 19] {
+            assert!(!failure(code).is_unavailable(), "{code}");
+        }
+        assert!(!ReadError::Sqlite(rusqlite::Error::QueryReturnedNoRows).is_unavailable());
+        assert!(ReadError::Closed.is_unavailable());
     }
 
     /// At most `keep` connections stay open once reads are over, and closed readers refuse reads.

@@ -49,14 +49,19 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => {
-            // SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_CANTOPEN (14) and their extended codes.
-            db.code()
-                .and_then(|c| c.parse::<i64>().ok())
-                .is_some_and(|c| matches!(c & 0xff, 5 | 6 | 14))
-        }
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|c| c.parse::<i64>().ok())
+            .is_some_and(is_unavailable_code),
         _ => false,
     }
+}
+
+/// True for SQLite's result codes that mean the database cannot be used now, whichever driver
+/// reports them: `SQLITE_BUSY` (5), `SQLITE_LOCKED` (6), `SQLITE_CANTOPEN` (14) and their
+/// extended codes.
+pub(crate) fn is_unavailable_code(code: i64) -> bool {
+    matches!(code & 0xff, 5 | 6 | 14)
 }
 
 pub(crate) fn classify<E>(
@@ -342,7 +347,8 @@ type CachedEntry = (i64, i64, String, Option<String>);
 
 /// The details of a row of `user_details`, with the lists' entries from its `list_entries` (the
 /// third migration: one JSON array per list, in [`List::ALL`] order, of `[position, id, name,
-/// description]`, which this puts in position order). Fields that cannot be read are named in [`Restored::unreadable`].
+/// description]`, which this puts in position order). Fields that cannot be read are named in
+/// [`Restored::unreadable`].
 fn restored(
     row: &impl Columns,
     user: &UserId,
