@@ -511,11 +511,12 @@ pub async fn ranks_stay_exact_as_ratings_move(store: &TestStore) {
     }
 }
 
-/// Random facts, recorded in random order (ratings moved within and across the rank buckets,
-/// follows and days recorded twice): what each store returns as the facts of every user is what
-/// the domain's rules give from the facts themselves ([`top_domain`] and a count of higher
-/// ratings for the rank), and so are the figures. On PostgreSQL this holds the `user_figures`
-/// cache and the rank buckets, kept by triggers, to the domain's rules.
+/// Random facts, recorded and removed in random order (ratings moved within and across the rank
+/// buckets, follows and days recorded twice, facts removed that may or may not exist): what each
+/// store returns as the facts of every user is what the domain's rules give from the facts
+/// themselves ([`top_domain`] and a count of higher ratings for the rank), and so are the
+/// figures. This holds each store's `user_figures` cache and rank buckets, kept by triggers, to
+/// the domain's rules.
 ///
 /// [`top_domain`]: iam_domain::figures::top_domain
 pub async fn stored_facts_follow_the_domain_rules_on_random_facts(store: &TestStore) {
@@ -538,10 +539,11 @@ pub async fn stored_facts_follow_the_domain_rules_on_random_facts(store: &TestSt
     let mut frozen: BTreeMap<usize, BTreeSet<NaiveDate>> = BTreeMap::new();
     let mut titles: BTreeMap<usize, Vec<iam_domain::figures::UnlockedTitle>> = BTreeMap::new();
     let f = &store.facts;
-    for step in 0..300 {
+    let day_back = |rng: &mut StdRng| today() - Days::new(rng.gen_range(0..20));
+    for step in 0..400 {
         let who = rng.gen_range(0..USERS);
         let id = user(&ids[who]);
-        match rng.gen_range(0..5) {
+        match rng.gen_range(0..9) {
             0 => {
                 let other = (who + rng.gen_range(1..USERS)) % USERS;
                 f.follow(&id, &user(&ids[other])).await.unwrap();
@@ -557,14 +559,65 @@ pub async fn stored_facts_follow_the_domain_rules_on_random_facts(store: &TestSt
                 ratings.insert((who, domain), rating);
             }
             2 => {
-                let day = today() - Days::new(rng.gen_range(0..20));
+                let day = day_back(&mut rng);
                 f.record_activity(&id, day).await.unwrap();
                 active.entry(who).or_default().insert(day);
             }
             3 => {
-                let day = today() - Days::new(rng.gen_range(0..20));
+                let day = day_back(&mut rng);
                 f.record_freeze(&id, day).await.unwrap();
                 frozen.entry(who).or_default().insert(day);
+            }
+            // Removals: mostly of a fact the user has, so that most take effect, and sometimes
+            // of one that may not exist.
+            5 => {
+                let own: Vec<usize> = follows
+                    .iter()
+                    .filter(|(a, _)| *a == who)
+                    .map(|(_, b)| *b)
+                    .collect();
+                let other = match own.get(rng.gen_range(0..own.len().max(1))) {
+                    Some(other) if rng.gen_bool(0.8) => *other,
+                    _ => (who + rng.gen_range(1..USERS)) % USERS,
+                };
+                f.unfollow(&id, &user(&ids[other])).await.unwrap();
+                follows.remove(&(who, other));
+            }
+            6 => {
+                let own: Vec<&str> = ratings
+                    .keys()
+                    .filter(|(u, _)| *u == who)
+                    .map(|(_, d)| *d)
+                    .collect();
+                let domain = match own.get(rng.gen_range(0..own.len().max(1))) {
+                    Some(domain) if rng.gen_bool(0.8) => *domain,
+                    _ => DOMAINS[rng.gen_range(0..DOMAINS.len())],
+                };
+                f.remove_rating(&id, &rating_domain(domain)).await.unwrap();
+                ratings.remove(&(who, domain));
+            }
+            7 => {
+                let activity = rng.gen_bool(0.5);
+                let days = if activity { &mut active } else { &mut frozen }
+                    .entry(who)
+                    .or_default();
+                let day = match days.iter().nth(rng.gen_range(0..days.len().max(1))) {
+                    Some(day) if rng.gen_bool(0.8) => *day,
+                    _ => day_back(&mut rng),
+                };
+                if activity {
+                    f.remove_activity(&id, day).await.unwrap();
+                } else {
+                    f.remove_freeze(&id, day).await.unwrap();
+                }
+                days.remove(&day);
+            }
+            8 => {
+                let own = titles.entry(who).or_default();
+                if !own.is_empty() {
+                    let gone = own.remove(rng.gen_range(0..own.len()));
+                    f.remove_title(&id, &title_name(&gone.title)).await.unwrap();
+                }
             }
             _ => {
                 let title = format!("T{step}");

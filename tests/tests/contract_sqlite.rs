@@ -139,3 +139,130 @@ async fn one_failing_row_fails_only_its_own_update() {
         .await;
     store.cleanup().await;
 }
+
+/// How many users' `user_figures` rows (kept by triggers, the fourth migration) differ from what
+/// the fact tables say, computed here without the cache: a user with facts and no row, or a row
+/// whose counts, top rating or days and titles (compared as sorted sets) are not the facts'.
+async fn figure_misses(conn: &mut sqlx::SqliteConnection) -> i64 {
+    let sorted = |values: &str| format!("(SELECT group_concat(v, '|') FROM ({values} ORDER BY v))");
+    let top = |column: &str| {
+        format!(
+            "(SELECT r.{column} FROM domain_ratings r WHERE r.user_id = ids.id \
+              ORDER BY r.rating DESC, r.domain LIMIT 1)"
+        )
+    };
+    let sql = format!(
+        "WITH ids AS (SELECT followee_id AS id FROM follows UNION SELECT follower_id FROM follows \
+                      UNION SELECT user_id FROM domain_ratings UNION SELECT user_id FROM activity_days \
+                      UNION SELECT user_id FROM streak_freeze_days \
+                      UNION SELECT user_id FROM unlocked_titles UNION SELECT user_id FROM user_figures) \
+         SELECT count(*) FROM ids LEFT JOIN user_figures f ON f.user_id = ids.id \
+         WHERE f.user_id IS NULL \
+            OR f.followers <> (SELECT count(*) FROM follows WHERE followee_id = ids.id) \
+            OR f.following <> (SELECT count(*) FROM follows WHERE follower_id = ids.id) \
+            OR f.top_domain IS NOT {} OR f.top_rating IS NOT {} OR f.top_bucket IS NOT {} \
+            OR {} IS NOT {} OR {} IS NOT {} OR {} IS NOT {}",
+        top("domain"),
+        top("rating"),
+        top("bucket"),
+        sorted("SELECT value AS v FROM json_each(f.activity_days)"),
+        sorted("SELECT day AS v FROM activity_days WHERE user_id = ids.id"),
+        sorted("SELECT value AS v FROM json_each(f.freeze_days)"),
+        sorted("SELECT day AS v FROM streak_freeze_days WHERE user_id = ids.id"),
+        sorted("SELECT value AS v FROM json_each(f.titles)"),
+        sorted("SELECT json_array(title, unlocked_at) AS v FROM unlocked_titles WHERE user_id = ids.id"),
+    );
+    sqlx::query_scalar(&sql).fetch_one(conn).await.unwrap()
+}
+
+/// Facts for users `a`, `b` and `c`, written as raw rows.
+const RAW_FACTS: &str = "\
+    INSERT INTO follows (follower_id, followee_id) VALUES ('a', 'b'), ('c', 'b'), ('b', 'a');
+    INSERT INTO domain_ratings (user_id, domain, rating) VALUES
+        ('a', 'go', 1500), ('a', 'chess', 1500), ('a', 'nlp', 900), ('b', 'go', 1700), ('c', 'go', 1499.5);
+    INSERT INTO activity_days (user_id, day) VALUES ('a', '2026-01-02'), ('a', '2026-01-01'), ('b', '2026-01-01');
+    INSERT INTO streak_freeze_days (user_id, day) VALUES ('a', '2026-01-03');
+    INSERT INTO unlocked_titles (user_id, title, unlocked_at) VALUES
+        ('a', 'Novice', '2026-01-01T00:00:00Z'), ('b', 'Expert', '2026-01-02T00:00:00Z');";
+
+/// The figure rows follow fact rows written around the service too: rows moved to another user,
+/// ratings changed in place, facts deleted, follows reversed. The service reads what the facts say.
+#[tokio::test]
+async fn the_figure_rows_follow_fact_edits_made_around_the_service() {
+    use sqlx::{Connection, Executor};
+
+    let store = iam_tests::stores::sqlite().await;
+    let mut conn = sqlx::SqliteConnection::connect(&store.url).await.unwrap();
+    conn.execute(RAW_FACTS).await.unwrap();
+    assert_eq!(figure_misses(&mut conn).await, 0, "after inserts");
+    for edit in [
+        "UPDATE follows SET follower_id = 'd' WHERE follower_id = 'c'",
+        "UPDATE follows SET follower_id = followee_id, followee_id = follower_id WHERE follower_id = 'd'",
+        "UPDATE domain_ratings SET rating = 2000 WHERE user_id = 'a' AND domain = 'nlp'",
+        "UPDATE domain_ratings SET user_id = 'd' WHERE user_id = 'b'",
+        "UPDATE domain_ratings SET domain = 'aa' WHERE user_id = 'c'",
+        "UPDATE activity_days SET user_id = 'c' WHERE day = '2026-01-02'",
+        "UPDATE activity_days SET day = '2026-02-01' WHERE user_id = 'b'",
+        "UPDATE streak_freeze_days SET user_id = 'b'",
+        "UPDATE unlocked_titles SET user_id = 'a', title = 'Master' WHERE user_id = 'b'",
+        "DELETE FROM domain_ratings WHERE user_id = 'a' AND domain = 'nlp'",
+        "DELETE FROM follows WHERE followee_id = 'a'",
+        "DELETE FROM activity_days",
+        "DELETE FROM unlocked_titles WHERE title = 'Novice'",
+    ] {
+        conn.execute(edit).await.unwrap();
+        assert_eq!(figure_misses(&mut conn).await, 0, "after {edit}");
+    }
+    conn.close().await.unwrap();
+
+    // What the service reads of `a`: chess and go tie at 1500 and chess sorts first, with no
+    // other chess rating above it; `a` follows `b` and nobody follows `a` any more; its days are
+    // gone and its one title is the one moved from `b`.
+    let a = iam_domain::UserId::parse("a").unwrap();
+    let facts = store.facts.inputs(&a).await.unwrap();
+    let top = facts.top.expect("a has ratings");
+    assert_eq!(
+        (
+            top.rating.domain.as_str(),
+            top.rating.rating,
+            top.rated_higher
+        ),
+        ("chess", 1500.0, 0)
+    );
+    assert_eq!((facts.followers, facts.following), (0, 1));
+    assert!(facts.activity_days.is_empty());
+    let titles: Vec<_> = facts.titles.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, ["Master"]);
+    store.cleanup().await;
+}
+
+/// The fourth migration fills `user_figures` from the facts already stored when it runs.
+#[tokio::test]
+async fn the_figures_migration_fills_the_rows_from_stored_facts() {
+    use sqlx::{Connection, Executor};
+
+    let path =
+        std::env::temp_dir().join(format!("iam-figures-migration-{}.db", std::process::id()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let migrations: Vec<_> = iam_sqlite::MIGRATOR.iter().collect();
+    let figures = migrations
+        .iter()
+        .position(|m| m.description.contains("user figures"))
+        .expect("the user_figures migration");
+    for m in &migrations[..figures] {
+        conn.execute(&*m.sql).await.unwrap();
+    }
+    conn.execute(RAW_FACTS).await.unwrap();
+    conn.execute(&*migrations[figures].sql).await.unwrap();
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM user_figures")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(rows, 3, "one row per user with facts");
+    assert_eq!(figure_misses(&mut conn).await, 0);
+    conn.close().await.unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}

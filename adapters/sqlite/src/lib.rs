@@ -9,8 +9,8 @@
 //! queue in the process instead of failing with `SQLITE_BUSY`, and concurrent updates share its
 //! statements ([`iam_batch`]). Reads use their own connections ([`reader`]: rusqlite's, run on
 //! the calling thread) and, in WAL mode, never wait for the writer. A read of a profile is one
-//! statement (the row with its cached list entries, and its figure facts as JSON aggregates), so
-//! it sees one state.
+//! statement (the row with its cached list entries, and its cached figure facts with the rank
+//! count), so it sees one state. The caches are kept by triggers (the migrations).
 
 mod facts;
 mod reader;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use iam_domain::figures::{top_domain, DomainRating, FigureInputs, TopRating, UnlockedTitle};
+use iam_domain::figures::{DomainRating, FigureInputs, TopRating, UnlockedTitle};
 use iam_domain::stored::{Column, Kind, Restored, StoredValue};
 use iam_domain::{
     Catalogue, CatalogueEntry, Field, List, StoredProfile, UserDetail, UserId, Version,
@@ -94,29 +94,32 @@ fn scalar_fields() -> impl Iterator<Item = Field> {
     Field::ALL.into_iter().filter(|f| !f.is_list())
 }
 
-/// The figure facts of the user `d.user_id`, as columns of one statement: the follow counts, the
-/// user's ratings (each with the ratings above it in its domain, so that the domain's rule can
-/// pick the top one without another statement), the days and the titles, as JSON arrays. The
-/// ratings above one are its bucket's `above` plus a count inside its bucket (the second
-/// migration).
+/// The figure facts of the user `d.user_id`, as columns of one statement over [`FIGURES_JOIN`]:
+/// the follow counts, the top rating with the count of ratings above it in its domain (its
+/// bucket's `above` plus a count inside its bucket, the second migration), the days and the titles
+/// as JSON arrays. All but the count come from the `user_figures` row the fourth migration's
+/// triggers keep; a user without facts has no row and gets the empty values.
 const FIGURE_COLUMNS: &str = "\
-    (SELECT count(*) FROM follows WHERE followee_id = d.user_id) AS followers, \
-    (SELECT count(*) FROM follows WHERE follower_id = d.user_id) AS following, \
-    (SELECT json_group_array(json_array(r.domain, printf('%!.17g', r.rating), \
-         coalesce((SELECT b.above FROM domain_rating_buckets b \
-                   WHERE b.domain = r.domain AND b.bucket = r.bucket), 0) \
-         + (SELECT count(*) FROM domain_ratings o \
-            WHERE o.domain = r.domain AND o.bucket = r.bucket AND o.rating > r.rating))) \
-     FROM domain_ratings r WHERE r.user_id = d.user_id) AS ratings, \
-    (SELECT json_group_array(day) FROM activity_days WHERE user_id = d.user_id) AS activity_days, \
-    (SELECT json_group_array(day) FROM streak_freeze_days WHERE user_id = d.user_id) AS freeze_days, \
-    (SELECT json_group_array(json_array(title, unlocked_at)) FROM unlocked_titles \
-     WHERE user_id = d.user_id) AS titles";
+    coalesce(f.followers, 0) AS followers, \
+    coalesce(f.following, 0) AS following, \
+    f.top_domain AS top_domain, \
+    f.top_rating AS top_rating, \
+    coalesce((SELECT b.above FROM domain_rating_buckets b \
+              WHERE b.domain = f.top_domain AND b.bucket = f.top_bucket), 0) \
+    + (SELECT count(*) FROM domain_ratings o \
+       WHERE o.domain = f.top_domain AND o.bucket = f.top_bucket AND o.rating > f.top_rating) \
+      AS rated_higher, \
+    coalesce(f.activity_days, '[]') AS activity_days, \
+    coalesce(f.freeze_days, '[]') AS freeze_days, \
+    coalesce(f.titles, '[]') AS titles";
+
+/// The join that brings the figure facts of `d.user_id` to [`FIGURE_COLUMNS`].
+const FIGURES_JOIN: &str = "LEFT JOIN user_figures f ON f.user_id = d.user_id";
 
 /// A user's whole stored profile (details with their cached list entries, figure facts): one
 /// statement, so one snapshot.
 static SELECT_PROFILE: LazyLock<String> = LazyLock::new(|| {
-    format!("SELECT d.*, {FIGURE_COLUMNS} FROM user_details d WHERE d.user_id = ?1")
+    format!("SELECT d.*, {FIGURE_COLUMNS} FROM user_details d {FIGURES_JOIN} WHERE d.user_id = ?1")
 });
 
 /// The details of the user `?1`, with their cached list entries.
@@ -125,7 +128,7 @@ const SELECT_DETAILS: &str = "SELECT d.* FROM user_details d WHERE d.user_id = ?
 /// The whole stored profiles of the users in `?1` (a JSON array of ids).
 pub(crate) static SELECT_PROFILES: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT d.*, {FIGURE_COLUMNS} FROM user_details d \
+        "SELECT d.*, {FIGURE_COLUMNS} FROM user_details d {FIGURES_JOIN} \
          WHERE d.user_id IN (SELECT value FROM json_each(?1))"
     )
 });
@@ -163,8 +166,9 @@ fn read_row<T>(
 }
 
 /// The figure facts of `?1`, whether or not the user has details.
-pub(crate) static SELECT_FIGURES: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT {FIGURE_COLUMNS} FROM (SELECT ?1 AS user_id) d"));
+pub(crate) static SELECT_FIGURES: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {FIGURE_COLUMNS} FROM (SELECT ?1 AS user_id) d {FIGURES_JOIN}")
+});
 
 /// A row's columns by name, whichever driver read it: sqlx on the writing connection (the
 /// profiles a write reads back), rusqlite on the reading ones ([`crate::reader`]). Each getter
@@ -174,6 +178,8 @@ pub(crate) trait Columns {
     fn text(&self, column: &str) -> Result<Option<String>, Cause>;
     /// An `INTEGER` column.
     fn integer(&self, column: &str) -> Result<Option<i64>, Cause>;
+    /// A `REAL` column.
+    fn real(&self, column: &str) -> Result<Option<f64>, Cause>;
 }
 
 impl Columns for SqliteRow {
@@ -184,6 +190,10 @@ impl Columns for SqliteRow {
     fn integer(&self, column: &str) -> Result<Option<i64>, Cause> {
         Ok(self.try_get(column)?)
     }
+
+    fn real(&self, column: &str) -> Result<Option<f64>, Cause> {
+        Ok(self.try_get(column)?)
+    }
 }
 
 impl Columns for rusqlite::Row<'_> {
@@ -192,6 +202,10 @@ impl Columns for rusqlite::Row<'_> {
     }
 
     fn integer(&self, column: &str) -> Result<Option<i64>, Cause> {
+        Ok(self.get(column)?)
+    }
+
+    fn real(&self, column: &str) -> Result<Option<f64>, Cause> {
         Ok(self.get(column)?)
     }
 }
@@ -229,27 +243,23 @@ fn required_integer(row: &impl Columns, column: &str) -> Result<i64, Cause> {
         .ok_or_else(|| decode_error(column, "unexpected null"))
 }
 
-/// Decodes the figure facts of a row holding [`FIGURE_COLUMNS`]; the domain's rule picks the top
-/// domain among the user's ratings.
+/// Decodes the figure facts of a row holding [`FIGURE_COLUMNS`].
 pub(crate) fn figure_inputs(row: &impl Columns) -> Result<FigureInputs, Cause> {
-    let rated: Vec<(String, String, u64)> = json_column(row, "ratings")?;
-    let mut ratings = Vec::with_capacity(rated.len());
-    let mut higher = Vec::with_capacity(rated.len());
-    for (domain, rating, above) in rated {
-        let rating: f64 = rating.parse().map_err(|e| decode_error("ratings", e))?;
-        ratings.push(DomainRating { domain, rating });
-        higher.push(above);
-    }
-    let top = top_domain(&ratings).map(|top| {
-        let i = ratings
-            .iter()
-            .position(|r| r.domain == top.domain)
-            .unwrap_or_default();
-        TopRating {
-            rating: top.clone(),
-            rated_higher: higher[i],
-        }
-    });
+    let count = |name: &str| -> Result<u64, Cause> {
+        Ok(u64::try_from(required_integer(row, name)?).unwrap_or(0))
+    };
+    let top = match row.text("top_domain")? {
+        Some(domain) => Some(TopRating {
+            rating: DomainRating {
+                domain,
+                rating: row
+                    .real("top_rating")?
+                    .ok_or_else(|| decode_error("top_rating", "unexpected null"))?,
+            },
+            rated_higher: count("rated_higher")?,
+        }),
+        None => None,
+    };
     let days = |column: &str| -> Result<Vec<NaiveDate>, Cause> {
         json_column::<String>(row, column)?
             .iter()
@@ -266,9 +276,6 @@ pub(crate) fn figure_inputs(row: &impl Columns) -> Result<FigureInputs, Cause> {
             Ok(UnlockedTitle { title, unlocked_at })
         })
         .collect::<Result<_, Cause>>()?;
-    let count = |name: &str| -> Result<u64, Cause> {
-        Ok(u64::try_from(required_integer(row, name)?).unwrap_or(0))
-    };
     Ok(FigureInputs {
         followers: count("followers")?,
         following: count("following")?,
@@ -573,7 +580,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    /// A row of named text and integer columns; any other column is `NULL`.
+    /// A row of named text and integer columns; any other column is `NULL` (no real ones).
     #[derive(Default)]
     struct Row(HashMap<&'static str, String>, HashMap<&'static str, i64>);
 
@@ -584,6 +591,10 @@ mod tests {
 
         fn integer(&self, column: &str) -> Result<Option<i64>, Cause> {
             Ok(self.1.get(column).copied())
+        }
+
+        fn real(&self, _: &str) -> Result<Option<f64>, Cause> {
+            Ok(None)
         }
     }
 
