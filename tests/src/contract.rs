@@ -511,6 +511,20 @@ pub async fn ranks_stay_exact_as_ratings_move(store: &TestStore) {
     }
 }
 
+/// What a removal step removes: mostly one of the user's own facts (`own`), so that most
+/// removals take effect, and sometimes `otherwise`, which may not exist.
+fn existing_or<T: Copy>(
+    rng: &mut rand::rngs::StdRng,
+    own: &[T],
+    otherwise: impl FnOnce(&mut rand::rngs::StdRng) -> T,
+) -> T {
+    use rand::Rng;
+    match own.get(rng.gen_range(0..own.len().max(1))) {
+        Some(fact) if rng.gen_bool(0.8) => *fact,
+        _ => otherwise(rng),
+    }
+}
+
 /// Random facts, recorded and removed in random order (ratings moved within and across the rank
 /// buckets, follows and days recorded twice, facts removed that may or may not exist): what each
 /// store returns as the facts of every user is what the domain's rules give from the facts
@@ -568,18 +582,16 @@ pub async fn stored_facts_follow_the_domain_rules_on_random_facts(store: &TestSt
                 f.record_freeze(&id, day).await.unwrap();
                 frozen.entry(who).or_default().insert(day);
             }
-            // Removals: mostly of a fact the user has, so that most take effect, and sometimes
-            // of one that may not exist.
+            // Removals (see `existing_or`).
             5 => {
                 let own: Vec<usize> = follows
                     .iter()
                     .filter(|(a, _)| *a == who)
                     .map(|(_, b)| *b)
                     .collect();
-                let other = match own.get(rng.gen_range(0..own.len().max(1))) {
-                    Some(other) if rng.gen_bool(0.8) => *other,
-                    _ => (who + rng.gen_range(1..USERS)) % USERS,
-                };
+                let other = existing_or(&mut rng, &own, |rng| {
+                    (who + rng.gen_range(1..USERS)) % USERS
+                });
                 f.unfollow(&id, &user(&ids[other])).await.unwrap();
                 follows.remove(&(who, other));
             }
@@ -589,10 +601,9 @@ pub async fn stored_facts_follow_the_domain_rules_on_random_facts(store: &TestSt
                     .filter(|(u, _)| *u == who)
                     .map(|(_, d)| *d)
                     .collect();
-                let domain = match own.get(rng.gen_range(0..own.len().max(1))) {
-                    Some(domain) if rng.gen_bool(0.8) => *domain,
-                    _ => DOMAINS[rng.gen_range(0..DOMAINS.len())],
-                };
+                let domain = existing_or(&mut rng, &own, |rng| {
+                    DOMAINS[rng.gen_range(0..DOMAINS.len())]
+                });
                 f.remove_rating(&id, &rating_domain(domain)).await.unwrap();
                 ratings.remove(&(who, domain));
             }
@@ -601,10 +612,8 @@ pub async fn stored_facts_follow_the_domain_rules_on_random_facts(store: &TestSt
                 let days = if activity { &mut active } else { &mut frozen }
                     .entry(who)
                     .or_default();
-                let day = match days.iter().nth(rng.gen_range(0..days.len().max(1))) {
-                    Some(day) if rng.gen_bool(0.8) => *day,
-                    _ => day_back(&mut rng),
-                };
+                let own: Vec<NaiveDate> = days.iter().copied().collect();
+                let day = existing_or(&mut rng, &own, day_back);
                 if activity {
                     f.remove_activity(&id, day).await.unwrap();
                 } else {
