@@ -109,7 +109,9 @@ impl Default for Figures {
     }
 }
 
-/// The top domain among a user's ratings: the highest rating, ties to the first domain name.
+/// The top domain among a user's ratings: the highest rating, ties to the first domain name (in
+/// byte order). Both stores pick it in SQL as they cache it (`ORDER BY rating DESC, domain`), and
+/// the contract test `stored_facts_follow_the_domain_rules_on_random_facts` holds them to this.
 pub fn top_domain(ratings: &[DomainRating]) -> Option<&DomainRating> {
     ratings.iter().min_by(|a, b| {
         b.rating
