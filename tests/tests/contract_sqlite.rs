@@ -241,8 +241,12 @@ async fn the_figure_rows_follow_fact_edits_made_around_the_service() {
 async fn the_figures_migration_fills_the_rows_from_stored_facts() {
     use sqlx::{Connection, Executor};
 
-    let path =
-        std::env::temp_dir().join(format!("iam-figures-migration-{}.db", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let name = format!("iam-figures-migration-{}-{nanos}.db", std::process::id());
+    let path = std::env::temp_dir().join(name);
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let migrations: Vec<_> = iam_sqlite::MIGRATOR.iter().collect();
