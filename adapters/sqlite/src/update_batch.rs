@@ -118,10 +118,12 @@ fn row(job: &Update) -> Result<Value, serde_json::Error> {
 
 /// Inside a write transaction, writes the lists of `rows`: each row's details and the fields it
 /// writes (only its lists are read). Per list some row writes: its new names join the catalogue
-/// (`ON CONFLICT DO NOTHING`; the one writer adds a name once), the rows' links are deleted and
-/// inserted again in the new order. Each statement takes one JSON array: the list's names,
-/// `[user_id, position, name, name key]` each, or the users that write the list. A batch passes
-/// its updated rows (those whose guard held), a create its new row.
+/// (`ON CONFLICT DO NOTHING`; the one writer adds a name once), the links past each row's new
+/// length are deleted, and each position is written only where its entry changed (an upsert), so
+/// the link triggers rebuild a row's cached entries once per link that changed, not once per link
+/// deleted and once per link inserted. Each statement takes one JSON array: the list's names,
+/// `[user_id, position, name, name key]` each, or `[user_id, length]` per user that writes the
+/// list. A batch passes its updated rows (those whose guard held), a create its new row.
 pub(crate) async fn write_lists(
     tx: &mut SqliteConnection,
     rows: &[(&UserDetail, &[Field])],
@@ -147,8 +149,11 @@ pub(crate) async fn write_lists(
             }
         }
         let names = Value::Array(names).to_string();
-        let users: Vec<&str> = writers.iter().map(|d| d.user_id.as_str()).collect();
-        let users = serde_json::to_string(&users).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let lengths: Vec<Value> = writers
+            .iter()
+            .map(|d| serde_json::json!([d.user_id.as_str(), d.names(list).names().len()]))
+            .collect();
+        let lengths = Value::Array(lengths).to_string();
         let (link, catalogue) = list_tables(list);
         sqlx::query(&format!(
             "INSERT INTO {catalogue} (name, name_key) \
@@ -159,15 +164,20 @@ pub(crate) async fn write_lists(
         .execute(&mut *tx)
         .await?;
         sqlx::query(&format!(
-            "DELETE FROM {link} WHERE user_id IN (SELECT value FROM json_each(?1))"
+            "DELETE FROM {link} WHERE (user_id, position) IN \
+             (SELECT l.user_id, l.position FROM json_each(?1) AS u \
+              JOIN {link} AS l ON l.user_id = u.value ->> '$[0]' \
+              AND l.position >= u.value ->> '$[1]')"
         ))
-        .bind(&users)
+        .bind(&lengths)
         .execute(&mut *tx)
         .await?;
         sqlx::query(&format!(
             "INSERT INTO {link} (user_id, position, entry_id) \
              SELECT n.value ->> '$[0]', n.value ->> '$[1]', c.id FROM json_each(?1) AS n \
-             JOIN {catalogue} AS c ON c.name_key = n.value ->> '$[3]'"
+             JOIN {catalogue} AS c ON c.name_key = n.value ->> '$[3]' WHERE true \
+             ON CONFLICT (user_id, position) DO UPDATE SET entry_id = excluded.entry_id \
+             WHERE entry_id <> excluded.entry_id"
         ))
         .bind(&names)
         .execute(&mut *tx)
