@@ -94,31 +94,32 @@ BEGIN
     UPDATE user_figures SET following = following + 1 WHERE user_id = NEW.follower_id;
 END;
 
--- Every other fact: the part of each user a written row names, refreshed.
+-- Every other fact: the part of each user a written row names, refreshed (an update that keeps
+-- the user, such as a rating upsert, refreshes it once).
 CREATE TRIGGER domain_ratings_figures_insert AFTER INSERT ON domain_ratings
 BEGIN INSERT INTO user_figures_refresh VALUES (NEW.user_id, 'ratings'); END;
 CREATE TRIGGER domain_ratings_figures_delete AFTER DELETE ON domain_ratings
 BEGIN INSERT INTO user_figures_refresh VALUES (OLD.user_id, 'ratings'); END;
 CREATE TRIGGER domain_ratings_figures_update AFTER UPDATE ON domain_ratings
-BEGIN INSERT INTO user_figures_refresh VALUES (OLD.user_id, 'ratings'), (NEW.user_id, 'ratings'); END;
+BEGIN INSERT INTO user_figures_refresh SELECT OLD.user_id, 'ratings' UNION SELECT NEW.user_id, 'ratings'; END;
 
 CREATE TRIGGER activity_days_figures_insert AFTER INSERT ON activity_days
 BEGIN INSERT INTO user_figures_refresh VALUES (NEW.user_id, 'activity'); END;
 CREATE TRIGGER activity_days_figures_delete AFTER DELETE ON activity_days
 BEGIN INSERT INTO user_figures_refresh VALUES (OLD.user_id, 'activity'); END;
 CREATE TRIGGER activity_days_figures_update AFTER UPDATE ON activity_days
-BEGIN INSERT INTO user_figures_refresh VALUES (OLD.user_id, 'activity'), (NEW.user_id, 'activity'); END;
+BEGIN INSERT INTO user_figures_refresh SELECT OLD.user_id, 'activity' UNION SELECT NEW.user_id, 'activity'; END;
 
 CREATE TRIGGER streak_freeze_days_figures_insert AFTER INSERT ON streak_freeze_days
 BEGIN INSERT INTO user_figures_refresh VALUES (NEW.user_id, 'freeze'); END;
 CREATE TRIGGER streak_freeze_days_figures_delete AFTER DELETE ON streak_freeze_days
 BEGIN INSERT INTO user_figures_refresh VALUES (OLD.user_id, 'freeze'); END;
 CREATE TRIGGER streak_freeze_days_figures_update AFTER UPDATE ON streak_freeze_days
-BEGIN INSERT INTO user_figures_refresh VALUES (OLD.user_id, 'freeze'), (NEW.user_id, 'freeze'); END;
+BEGIN INSERT INTO user_figures_refresh SELECT OLD.user_id, 'freeze' UNION SELECT NEW.user_id, 'freeze'; END;
 
 CREATE TRIGGER unlocked_titles_figures_insert AFTER INSERT ON unlocked_titles
 BEGIN INSERT INTO user_figures_refresh VALUES (NEW.user_id, 'titles'); END;
 CREATE TRIGGER unlocked_titles_figures_delete AFTER DELETE ON unlocked_titles
 BEGIN INSERT INTO user_figures_refresh VALUES (OLD.user_id, 'titles'); END;
 CREATE TRIGGER unlocked_titles_figures_update AFTER UPDATE ON unlocked_titles
-BEGIN INSERT INTO user_figures_refresh VALUES (OLD.user_id, 'titles'), (NEW.user_id, 'titles'); END;
+BEGIN INSERT INTO user_figures_refresh SELECT OLD.user_id, 'titles' UNION SELECT NEW.user_id, 'titles'; END;
