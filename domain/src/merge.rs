@@ -14,8 +14,9 @@ use serde_json::{Map, Value};
 use crate::detail::{Field, UserDetail};
 use crate::errors::InvalidFields;
 use crate::patch::{Patch, UserDetailPatch};
+use crate::stored::Kind;
 use crate::values::{
-    Bio, DateOfBirth, HttpUrl, JsonDocument, NameList, Phone, UserId, ValueError, Version,
+    Bio, DateOfBirth, HttpUrl, JsonDocument, NameList, Phone, UserId, UserType, ValueError, Version,
 };
 
 /// How the three JSON documents are written.
@@ -175,6 +176,29 @@ impl UserDetail {
         UserDetail::new(user_id, version, user_type)
             .apply(patch, mode)
             .map(|applied| applied.detail)
+    }
+
+    /// What `patch` writes when no stored value is needed to apply it or to tell what it
+    /// changes: details holding the values it sends (every other field as on new details, with
+    /// version 0; storage writes only the fields named) and the fields it sends, in
+    /// [`Field::ALL`] order. Each of those fields is replaced by the value sent, and whether it
+    /// changes is plain equality of the stored forms, which storage decides itself.
+    ///
+    /// `None` when the patch sends nothing, a list or a JSON document: a document may be merged
+    /// into the stored one, and lists (equal when their case-insensitive keys are) and documents
+    /// (equal as JSON values) are not compared by their stored forms; such a patch is applied to
+    /// the stored details with [`UserDetail::apply`].
+    pub fn overwrite(user_id: UserId, patch: &UserDetailPatch) -> Option<(UserDetail, Vec<Field>)> {
+        let sent = patch.sent_fields();
+        let replaces = |f: &Field| !matches!(f.kind(), Kind::Names | Kind::Json);
+        if sent.is_empty() || !sent.iter().all(replaces) {
+            return None;
+        }
+        let user_type = patch.user_type.clone().unwrap_or_else(UserType::unsent);
+        let applied = UserDetail::new(user_id, Version::new(0), user_type)
+            .apply(patch, JsonMode::Replace)
+            .ok()?;
+        Some((applied.detail, sent))
     }
 }
 
@@ -420,6 +444,79 @@ mod tests {
             d.activity_based_emails,
             Some(false),
             "defaults where not sent"
+        );
+    }
+
+    /// The scalar half of a patch that sets every field: no lists, no documents.
+    fn scalars_of(mut p: UserDetailPatch) -> UserDetailPatch {
+        p.address = Patch::Absent;
+        p.company_info = Patch::Absent;
+        p.additional_data = Patch::Absent;
+        p.skills = None;
+        p.investment_interests = None;
+        p.technical_interests = Patch::Absent;
+        p.focus_area = Patch::Absent;
+        p
+    }
+
+    /// What `overwrite` hands storage (each sent field's stored form, compared with the stored
+    /// one by equality) is what `apply` on any stored details writes and calls changed.
+    #[test]
+    fn overwrite_writes_what_apply_writes_and_storage_can_tell_the_changes() {
+        let user = UserId::parse("sample").unwrap();
+        let mut nulls = scalars_of(crate::testing::every_field_patched());
+        nulls.bio = Patch::Null;
+        nulls.phone = Patch::Null;
+        nulls.dob = Patch::Null;
+        nulls.activity_based_emails = Patch::Value(false);
+        nulls.user_type = None;
+        let patches = [scalars_of(crate::testing::every_field_patched()), nulls];
+        let stored = [crate::testing::every_field_set(), base()];
+        for patch in &patches {
+            let (written, fields) = UserDetail::overwrite(user.clone(), patch).unwrap();
+            assert_eq!(fields, patch.sent_fields());
+            for current in &stored {
+                let applied = current.apply(patch, JsonMode::Replace).unwrap();
+                for field in Field::ALL {
+                    if fields.contains(&field) {
+                        assert_eq!(
+                            written.column(field),
+                            applied.detail.column(field),
+                            "{field}"
+                        );
+                        assert_eq!(
+                            written.column(field) != current.column(field),
+                            applied.changed.contains(&field),
+                            "{field}"
+                        );
+                    } else {
+                        assert!(!applied.changed.contains(&field), "{field}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// A patch that sends nothing, a list or a document needs the stored details.
+    #[test]
+    fn overwrite_refuses_patches_that_need_the_stored_details() {
+        let user = || UserId::parse("u").unwrap();
+        let every = crate::testing::every_field_patched();
+        assert!(UserDetail::overwrite(user(), &UserDetailPatch::default()).is_none());
+        assert!(UserDetail::overwrite(user(), &every).is_none());
+        let mut list = scalars_of(every.clone());
+        list.focus_area = Patch::Null;
+        assert!(UserDetail::overwrite(user(), &list).is_none());
+        let mut document = scalars_of(every.clone());
+        document.additional_data = Patch::Null;
+        assert!(UserDetail::overwrite(user(), &document).is_none());
+        let bio = UserDetailPatch {
+            bio: Patch::Null,
+            ..UserDetailPatch::default()
+        };
+        assert_eq!(
+            UserDetail::overwrite(user(), &bio).map(|(_, f)| f),
+            Some(vec![Field::Bio])
         );
     }
 }

@@ -270,6 +270,13 @@ impl UserType {
         check_text(value, Self::MAX)?;
         Ok(Self(value.to_owned()))
     }
+
+    /// The user type of details built only to carry the fields a patch sends
+    /// ([`UserDetail::overwrite`](crate::UserDetail::overwrite)), which never writes it unless
+    /// the patch sends one; not a valid user type, so it cannot pass for one.
+    pub(crate) fn unsent() -> Self {
+        Self(String::new())
+    }
 }
 
 /// A phone number: at most 32 characters of digits, spaces and `+ - ( ) .`, with at least 4 digits.

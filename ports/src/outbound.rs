@@ -67,6 +67,10 @@ pub enum RepoUpdateError {
     /// The stored version is not the expected one.
     #[error("version mismatch")]
     VersionMismatch,
+    /// The row would still hold fields that cannot be read after the write (fields it does not
+    /// write): nothing was written.
+    #[error(transparent)]
+    Unreadable(Box<UnreadableRow>),
     /// Storage cannot be reached.
     #[error("storage unavailable")]
     Unavailable(#[source] Cause),
@@ -139,11 +143,15 @@ pub trait UserDetailsRepository: Send + Sync {
     async fn insert(&self, detail: &UserDetail) -> Result<StoredProfile, RepoInsertError>;
 
     /// Writes only the `changed` fields of `detail` to the user's row, in one transaction, and adds
-    /// one to the version. With `expected`, the write happens only if the stored version is that
-    /// one. Returns the profile after the write.
+    /// one to the version if any of them changes: a list or a JSON document written counts as
+    /// changed, any other field when its stored form differs from the one stored (so a caller may
+    /// name fields it has not compared, as [`UserDetail::overwrite`] gives them). With `expected`,
+    /// the write happens only if the stored version is that one. Returns the profile after the
+    /// write.
     ///
     /// # Errors
-    /// `NotFound`, `VersionMismatch` (stored version differs from `expected`), `Unavailable`.
+    /// `NotFound`, `VersionMismatch` (stored version differs from `expected`), `Unreadable` (the
+    /// row would keep fields that cannot be read; nothing is written), `Unavailable`.
     async fn update(
         &self,
         detail: &UserDetail,

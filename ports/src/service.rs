@@ -1,7 +1,10 @@
 //! [`Service`]: the use cases over the outbound ports.
 //!
-//! Writes take a validated patch, read the current details, merge with the domain's rules, and hand storage
-//! only the fields that changed. A write that depends on the stored value (a JSON Merge Patch of a
+//! A PATCH that only replaces fields (no list, no JSON document: [`UserDetail::overwrite`]) goes to
+//! storage as it is, without a read: storage writes the values sent, moves the version only if one
+//! of them changed, and writes nothing if the row would keep fields that cannot be read. Every other
+//! write reads the current details, merges with the domain's rules, and hands storage only the
+//! fields that changed. A write that depends on the stored value (a JSON Merge Patch of a
 //! document) is guarded by the version it read and retried on conflict, so concurrent writers never
 //! lose each other's changes; a write that replaces values needs no guard, since storage writes only
 //! its own fields. `If-Match` turns the guard into the client's own, and is never retried.
@@ -60,6 +63,15 @@ impl Service {
         mode: Write,
     ) -> Result<UserProfile, UpdateError> {
         let patch = &request.patch;
+        if mode == Write::Partial {
+            if let Some((detail, fields)) = UserDetail::overwrite(user.clone(), patch) {
+                // Nothing to read first: storage writes the values sent and tells what changed.
+                return match self.repository.update(&detail, &fields, expected).await {
+                    Ok(stored) => Ok(self.figured(stored)),
+                    Err(e) => Err(update_error(e)),
+                };
+            }
+        }
         let needs_base = request.json_mode == JsonMode::MergePatch && merges_a_document(patch);
         for attempt in 0..MAX_ATTEMPTS {
             if attempt > 0 {
@@ -104,10 +116,7 @@ impl Service {
             {
                 Ok(stored) => return Ok(self.figured(stored)),
                 Err(RepoUpdateError::VersionMismatch) if expected.is_none() => continue,
-                Err(RepoUpdateError::VersionMismatch) => return Err(UpdateError::VersionMismatch),
-                Err(RepoUpdateError::NotFound) => return Err(UpdateError::NotFound),
-                Err(RepoUpdateError::Unavailable(c)) => return Err(UpdateError::Unavailable(c)),
-                Err(RepoUpdateError::Unexpected(c)) => return Err(UpdateError::Unexpected(c)),
+                Err(e) => return Err(update_error(e)),
             }
         }
         // Contention, not a fault: the client may try again shortly.
@@ -140,9 +149,25 @@ fn replaceable(
         tracing::warn!(cause = %row, "a write replaces the unreadable stored fields");
         Ok(())
     } else {
-        Err(UpdateError::Unexpected(
-            format!("{row}; a PUT, or a PATCH that sends those fields, replaces them").into(),
-        ))
+        Err(kept_unreadable(row))
+    }
+}
+
+/// The refusal of a write that would leave unreadable stored fields as they are.
+fn kept_unreadable(row: &UnreadableRow) -> UpdateError {
+    UpdateError::Unexpected(
+        format!("{row}; a PUT, or a PATCH that sends those fields, replaces them").into(),
+    )
+}
+
+/// A failed update's outcome.
+fn update_error(e: RepoUpdateError) -> UpdateError {
+    match e {
+        RepoUpdateError::VersionMismatch => UpdateError::VersionMismatch,
+        RepoUpdateError::NotFound => UpdateError::NotFound,
+        RepoUpdateError::Unreadable(row) => kept_unreadable(&row),
+        RepoUpdateError::Unavailable(c) => UpdateError::Unavailable(c),
+        RepoUpdateError::Unexpected(c) => UpdateError::Unexpected(c),
     }
 }
 

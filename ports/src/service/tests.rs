@@ -61,6 +61,12 @@ fn merging(edit: impl FnOnce(&mut UserDetailPatch)) -> WriteRequest {
     }
 }
 
+/// Sends a list (the empty one the stored details in these tests hold), which makes a patch
+/// need the stored details ([`UserDetail::overwrite`] is `None`).
+fn read_first(p: &mut UserDetailPatch) {
+    p.focus_area = Patch::Null;
+}
+
 fn bio(text: &str) -> Patch<Bio> {
     Patch::Value(Bio::parse(text).unwrap())
 }
@@ -221,12 +227,91 @@ async fn a_patch_writes_only_the_fields_that_changed() {
         p.bio = bio("new");
         p.user_type = user_type("developer");
         p.country = Some(iam_domain::values::Country::default());
+        read_first(p);
     });
     let updated = service(repo)
         .partial_update(&user(), request, None)
         .await
         .unwrap();
     assert_eq!(updated.detail.bio.unwrap().as_str(), "new");
+}
+
+/// A patch of fields it replaces is not read first: storage gets every field sent, compares
+/// and writes them, with the client's guard, and its answer is the use case's.
+#[tokio::test]
+async fn a_patch_that_only_replaces_fields_goes_to_storage_without_a_read() {
+    let mut repo = MockUserDetailsRepository::new();
+    repo.expect_find_detail().times(0);
+    repo.expect_find().times(0);
+    repo.expect_update()
+        .withf(|d, fields, expected| {
+            fields == [Field::Bio, Field::Country, Field::UserType]
+                && d.bio.as_ref().unwrap().as_str() == "new"
+                && d.user_type.as_str() == "developer"
+                && *expected == Some(Version::new(5))
+        })
+        .times(1)
+        .returning(|d, _, _| {
+            let mut p = profile(6);
+            p.detail.bio = d.bio.clone();
+            Ok(p)
+        });
+    let request = write(|p| {
+        p.bio = bio("new");
+        p.user_type = user_type("developer");
+        p.country = Some(iam_domain::values::Country::default());
+    });
+    let updated = service(repo)
+        .partial_update(&user(), request, Some(Version::new(5)))
+        .await
+        .unwrap();
+    assert_eq!(updated.detail.bio.unwrap().as_str(), "new");
+    assert_eq!(updated.detail.version, Version::new(6));
+}
+
+/// Without a read, what storage finds is the answer: a stale `If-Match` is a mismatch, and
+/// a row that would keep unreadable fields is refused naming them, as after a read.
+#[tokio::test]
+async fn a_patch_without_a_read_gets_storage_s_refusals() {
+    let mut repo = MockUserDetailsRepository::new();
+    repo.expect_find_detail().times(0);
+    let mut answers = vec![
+        Err(RepoUpdateError::VersionMismatch),
+        Err(RepoUpdateError::Unreadable(Box::new(UnreadableRow(
+            iam_domain::stored::Restored {
+                detail: profile(5).detail,
+                unreadable: vec![iam_domain::stored::RestoreError {
+                    field: Field::GithubUrl,
+                    cause: iam_domain::stored::Unreadable::Invalid(ValueError::Url),
+                }],
+            },
+        )))),
+    ]
+    .into_iter();
+    repo.expect_update()
+        .times(2)
+        .returning(move |_, _, _| answers.next().unwrap());
+    let service = service(repo);
+    let stale = service
+        .partial_update(&user(), write(|p| p.bio = bio("x")), Some(Version::new(4)))
+        .await;
+    assert!(
+        matches!(stale, Err(UpdateError::VersionMismatch)),
+        "{stale:?}"
+    );
+    match service
+        .partial_update(&user(), write(|p| p.bio = bio("x")), None)
+        .await
+    {
+        Err(UpdateError::Unexpected(cause)) => {
+            let text = cause.to_string();
+            assert!(
+                text.contains("user 42") && text.contains("github_url"),
+                "{text}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -240,7 +325,10 @@ async fn a_patch_that_changes_nothing_writes_nothing() {
     let got = service(repo)
         .partial_update(
             &user(),
-            write(|p| p.user_type = user_type("developer")),
+            write(|p| {
+                p.user_type = user_type("developer");
+                read_first(p);
+            }),
             None,
         )
         .await
@@ -294,7 +382,10 @@ async fn a_patch_replaces_unreadable_fields_only_when_it_sends_them() {
             Ok(p)
         });
     let service = service(repo);
-    let elsewhere = write(|p| p.bio = bio("new"));
+    let elsewhere = write(|p| {
+        p.bio = bio("new");
+        read_first(p);
+    });
     let refused = service.partial_update(&user(), elsewhere, None).await;
     match refused {
         Err(UpdateError::Unexpected(cause)) => {
@@ -308,6 +399,7 @@ async fn a_patch_replaces_unreadable_fields_only_when_it_sends_them() {
     }
     let sends = write(|p| {
         p.github_url = Patch::Value(LinkUrl::parse("https://github.com/x").unwrap());
+        read_first(p);
     });
     service.partial_update(&user(), sends, None).await.unwrap();
 }
@@ -358,8 +450,12 @@ async fn a_stale_if_match_is_refused_before_writing() {
     let mut repo = MockUserDetailsRepository::new();
     repo.expect_find_detail()
         .returning(|_| Ok(profile(5).detail));
+    let request = write(|p| {
+        p.bio = bio("x");
+        read_first(p);
+    });
     let err = service(repo)
-        .partial_update(&user(), write(|p| p.bio = bio("x")), Some(Version::new(4)))
+        .partial_update(&user(), request, Some(Version::new(4)))
         .await
         .unwrap_err();
     assert!(matches!(err, UpdateError::VersionMismatch));
@@ -375,8 +471,12 @@ async fn if_match_guards_the_write_and_a_lost_race_is_not_retried() {
         .with(always(), always(), eq(Some(Version::new(5))))
         .times(1)
         .returning(|_, _, _| Err(RepoUpdateError::VersionMismatch));
+    let request = write(|p| {
+        p.bio = bio("x");
+        read_first(p);
+    });
     let err = service(repo)
-        .partial_update(&user(), write(|p| p.bio = bio("x")), Some(Version::new(5)))
+        .partial_update(&user(), request, Some(Version::new(5)))
         .await
         .unwrap_err();
     assert!(matches!(err, UpdateError::VersionMismatch));
@@ -434,10 +534,17 @@ async fn endless_conflicts_give_up_as_unavailable() {
 
 #[tokio::test]
 async fn update_maps_every_repository_error() {
-    let cases: [Case<RepoUpdateError, UpdateError>; 3] = [
+    let cases: [Case<RepoUpdateError, UpdateError>; 4] = [
         (
             || RepoUpdateError::NotFound,
             |e| matches!(e, UpdateError::NotFound),
+        ),
+        (
+            || match unreadable_row() {
+                RepoFindError::Unreadable(row) => RepoUpdateError::Unreadable(row),
+                _ => unreachable!(),
+            },
+            |e| matches!(e, UpdateError::Unexpected(c) if c.to_string().contains("github_url")),
         ),
         (
             || RepoUpdateError::Unavailable(unavailable()),
@@ -453,8 +560,12 @@ async fn update_maps_every_repository_error() {
         repo.expect_find_detail()
             .returning(|_| Ok(profile(5).detail));
         repo.expect_update().returning(move |_, _, _| Err(make()));
+        let request = write(|p| {
+            p.bio = bio("b");
+            read_first(p);
+        });
         let err = service(repo)
-            .partial_update(&user(), write(|p| p.bio = bio("b")), None)
+            .partial_update(&user(), request, None)
             .await
             .unwrap_err();
         assert!(check(&err), "{err:?}");
@@ -472,8 +583,12 @@ async fn update_maps_every_repository_error() {
         let mut repo = MockUserDetailsRepository::new();
         repo.expect_find_detail()
             .returning(move |_| Err(make("down".into())));
+        let request = write(|p| {
+            p.bio = bio("b");
+            read_first(p);
+        });
         let err = service(repo)
-            .partial_update(&user(), write(|p| p.bio = bio("b")), None)
+            .partial_update(&user(), request, None)
             .await
             .unwrap_err();
         assert!(check(&err), "{err:?}");
