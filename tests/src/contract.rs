@@ -30,6 +30,8 @@ macro_rules! contract_suite {
             catalogue_matches_ignore_case_and_keep_the_first_spelling,
             lists_shrink_grow_and_clear,
             every_write_changes_the_version,
+            fields_sent_unread_move_the_version_only_when_they_change,
+            a_write_that_keeps_an_unreadable_field_writes_nothing,
             a_stale_expected_version_is_refused,
             expected_version_on_a_missing_user_is_not_found,
             delete_removes_the_details_and_their_lists,
@@ -312,6 +314,123 @@ pub async fn every_write_changes_the_version(store: &TestStore) {
     assert_eq!(p1.detail.version, Version::new(101));
     let p2 = patch(store, "u", json!({"skills": ["x"]})).await;
     assert_eq!(p2.detail.version, Version::new(102));
+}
+
+/// The write of a PATCH that only replaces fields, as [`UserDetail::overwrite`] gives it.
+fn overwrite(id: &str, body: Value) -> (UserDetail, Vec<Field>) {
+    UserDetail::overwrite(user(id), &partial(&body)).unwrap()
+}
+
+/// Fields written unread (a PATCH that only replaces fields) are compared by the store: the
+/// values already stored write nothing and keep the version; any other value of any kind
+/// moves the version once. A list or a document written always counts as a change (the domain
+/// compared, or merged, those before the write).
+pub async fn fields_sent_unread_move_the_version_only_when_they_change(store: &TestStore) {
+    let stored = json!({"user_type": "developer", "bio": "a", "country": "PK",
+                        "dob": "1990-01-02", "platform_features_emails": true,
+                        "github_url": "https://github.com/u"});
+    let created = create(store, "u", stored.clone()).await;
+    let mut same = stored;
+    same["phone"] = Value::Null;
+    let (detail, fields) = overwrite("u", same);
+    let kept = store
+        .repository
+        .update(&detail, &fields, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.detail, created.detail,
+        "nothing changed, nothing moved"
+    );
+    let changes = [
+        json!({"bio": "b"}),
+        json!({"bio": null}),
+        json!({"country": "FR"}),
+        json!({"dob": null}),
+        json!({"dob": "1991-03-04"}),
+        json!({"platform_features_emails": false}),
+        json!({"activity_based_emails": true}),
+        json!({"phone": "+1 555 0100"}),
+        json!({"github_url": "https://github.com/v"}),
+        json!({"user_type": "investor"}),
+    ];
+    let mut version = 100;
+    for body in changes {
+        let (detail, fields) = overwrite("u", body.clone());
+        let written = store
+            .repository
+            .update(&detail, &fields, Some(Version::new(version)))
+            .await
+            .unwrap();
+        version += 1;
+        assert_eq!(written.detail.version, Version::new(version), "{body}");
+        let again = store
+            .repository
+            .update(&detail, &fields, None)
+            .await
+            .unwrap();
+        assert_eq!(again.detail, written.detail, "{body} again");
+        assert_eq!(find(store, "u").await.detail, written.detail, "{body}");
+    }
+    let current = find(store, "u").await.detail;
+    for changed in [[Field::Skills], [Field::Address]] {
+        let written = store
+            .repository
+            .update(&current, &changed, None)
+            .await
+            .unwrap();
+        version += 1;
+        assert_eq!(written.detail.version, Version::new(version), "{changed:?}");
+    }
+}
+
+/// A write that does not replace a stored field that cannot be read (written around the
+/// service) writes nothing, even batched with other users' writes, which all land; the store
+/// names the field. A write that replaces it repairs the row.
+pub async fn a_write_that_keeps_an_unreadable_field_writes_nothing(store: &TestStore) {
+    let ids: Vec<String> = (0..12).map(|i| format!("n{i:02}")).collect();
+    for id in ids.iter().chain([&"u".to_owned()]) {
+        create(store, id, json!({"user_type": "d", "bio": "kept"})).await;
+    }
+    store
+        .execute("UPDATE user_details SET github_url = 'not a url' WHERE user_id = 'u'")
+        .await;
+    let mut writes = Vec::new();
+    for id in ids.iter().chain([&"u".to_owned()]) {
+        let repository = store.repository.clone();
+        let (detail, fields) = overwrite(id, json!({"bio": format!("new {id}")}));
+        writes.push(tokio::spawn(async move {
+            repository.update(&detail, &fields, None).await
+        }));
+    }
+    let mine = writes.pop().unwrap().await.unwrap();
+    match mine {
+        Err(RepoUpdateError::Unreadable(row)) => {
+            assert_eq!(row.0.unreadable.len(), 1, "{row}");
+            assert_eq!(row.0.unreadable[0].field, Field::GithubUrl);
+        }
+        other => panic!("{other:?}"),
+    }
+    for (write, id) in writes.into_iter().zip(&ids) {
+        let written = write.await.unwrap().unwrap();
+        assert_eq!(written.detail.bio.unwrap().as_str(), format!("new {id}"));
+    }
+    match store.repository.find_detail(&user("u")).await {
+        Err(RepoFindError::Unreadable(row)) => {
+            assert_eq!(row.0.detail.bio.as_ref().unwrap().as_str(), "kept");
+            assert_eq!(row.0.detail.version, Version::new(100));
+        }
+        other => panic!("{other:?}"),
+    }
+    let (detail, fields) = overwrite("u", json!({"github_url": null, "bio": "fixed"}));
+    let fixed = store
+        .repository
+        .update(&detail, &fields, None)
+        .await
+        .unwrap();
+    assert_eq!(fixed.detail.bio.unwrap().as_str(), "fixed");
+    assert!(fixed.detail.github_url.is_none());
+    assert_eq!(fixed.detail.version, Version::new(101));
 }
 
 /// With an expected version that is not the stored one, nothing is written: not even a new

@@ -57,6 +57,21 @@ enum Cleanup {
 }
 
 impl TestStore {
+    /// Runs one SQL statement on the store's database on a connection of its own: a row written
+    /// around the service.
+    ///
+    /// # Panics
+    /// When the statement fails.
+    pub async fn execute(&self, sql: &str) {
+        if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        } else {
+            let mut conn = PgConnection::connect(&self.url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+    }
+
     /// Closes the store and removes its database.
     pub async fn cleanup(self) {
         drop(self.repository);

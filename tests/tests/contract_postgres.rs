@@ -415,7 +415,8 @@ async fn a_name_added_meanwhile_by_another_transaction_is_resolved() {
 /// A batch locks its rows in user id order before it updates them, so two batches (of two
 /// processes) can never lock two users in opposite orders and deadlock. Here the batch of `a`
 /// and `b` (in that id order, though `b` was stored first) waits for `b`, held by another
-/// transaction: `a` must already be locked by then.
+/// transaction: `a` must already be locked by then. `c` and `d`, held too, keep both update
+/// lanes busy while `a` and `b` queue into one batch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_batch_locks_its_rows_in_user_id_order() {
     use iam_domain::JsonMode;
@@ -424,7 +425,7 @@ async fn a_batch_locks_its_rows_in_user_id_order() {
 
     let store = iam_tests::stores::postgres().await;
     let mut currents = Vec::new();
-    for user in ["b", "a", "c"] {
+    for user in ["b", "a", "d", "c"] {
         let patch = parsed(serde_json::json!({"user_type": "d"}), WriteMode::Create);
         let id = iam_domain::UserId::parse(user).unwrap();
         let detail = iam_domain::UserDetail::create(
@@ -451,6 +452,7 @@ async fn a_batch_locks_its_rows_in_user_id_order() {
         }
     };
     let mut holds_c = lock("c").await;
+    let mut holds_d = lock("d").await;
     let mut holds_b = lock("b").await;
     let mut tasks = Vec::new();
     for current in currents.into_iter().rev() {
@@ -462,12 +464,13 @@ async fn a_batch_locks_its_rows_in_user_id_order() {
                 .update(&applied.detail, &applied.changed, None)
                 .await
         }));
-        // `c` first: it holds the lane, waiting for its lock, while `a` and `b` queue behind it.
+        // `c` and `d` first: each holds a lane, waiting for its lock, while `a` and `b` queue
+        // behind them.
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     holds_c.execute("COMMIT").await.unwrap();
     let mut probe = sqlx::PgConnection::connect(&store.url).await.unwrap();
-    // Wait until the batch of `a` and `b` waits for `b`'s lock.
+    // Wait until the batch of `a` and `b` waits for `b`'s lock, beside the batch of `d`.
     let mut waiting = false;
     for _ in 0..100 {
         let count: i64 = sqlx::query_scalar(
@@ -477,7 +480,7 @@ async fn a_batch_locks_its_rows_in_user_id_order() {
         .fetch_one(&mut probe)
         .await
         .unwrap();
-        if count > 0 {
+        if count > 1 {
             waiting = true;
             break;
         }
@@ -488,6 +491,7 @@ async fn a_batch_locks_its_rows_in_user_id_order() {
         .execute("SELECT 1 FROM user_details WHERE user_id = 'a' FOR UPDATE NOWAIT")
         .await;
     holds_b.execute("COMMIT").await.unwrap();
+    holds_d.execute("COMMIT").await.unwrap();
     assert!(
         a_free.is_err(),
         "the batch locked a (the lower id) before it waited for b"

@@ -428,13 +428,14 @@ pub enum Written<R, E> {
     Refused,
 }
 
-/// The lane of updates: one batch at a time, of distinct users (the statement could apply
-/// only one of two updates of one row).
+/// The lanes of updates: `lanes` batches at a time, each of distinct users (the statement could
+/// apply only one of two updates of one row). Two batches running at once may hold updates of one
+/// user; the store's row locks order them.
 pub type UpdateLanes<R, E> = Lanes<Update, Written<R, E>>;
 
-/// New lanes of updates.
-pub fn update_lanes<R, E>() -> UpdateLanes<R, E> {
-    Lanes::for_writes(1, |a, b| a.detail.user_id != b.detail.user_id)
+/// New lanes of updates, `lanes` batches at a time.
+pub fn update_lanes<R, E>(lanes: usize) -> UpdateLanes<R, E> {
+    Lanes::for_writes(lanes, |a, b| a.detail.user_id != b.detail.user_id)
 }
 
 /// Runs `update` in a batch with the updates of other users waiting for the lane (alone when

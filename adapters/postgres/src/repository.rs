@@ -234,7 +234,7 @@ impl PgStore {
             expected,
         };
         match update_batch::update(&self.batching.updates, &self.pool, job.clone()).await {
-            Written::Row(Some(row)) => read::profile(&row).map_err(RepoUpdateError::Unexpected),
+            Written::Row(Some(profile)) => Ok(Arc::unwrap_or_clone(profile)),
             Written::Row(None) if changed.iter().any(|f| f.is_list()) => self.alone(&job).await,
             Written::Row(None) => Err(self.missed(&detail.user_id, expected).await),
             Written::Alone => self.alone(&job).await,
@@ -256,11 +256,14 @@ impl PgStore {
             1
         };
         for _ in 0..runs {
-            let rows = update_batch::run(&self.pool, std::slice::from_ref(job))
+            let mut profiles = update_batch::run(&self.pool, std::slice::from_ref(job))
                 .await
-                .map_err(update_error)?;
-            if let Some(row) = rows.get(job.detail.user_id.as_str()) {
-                return read::profile(row).map_err(RepoUpdateError::Unexpected);
+                .map_err(|e| match update_batch::unreadable(e) {
+                    Ok(row) => RepoUpdateError::Unreadable(row),
+                    Err(e) => update_error(e),
+                })?;
+            if let Some(profile) = profiles.remove(job.detail.user_id.as_str()) {
+                return Ok(Arc::unwrap_or_clone(profile));
             }
         }
         Err(self.missed(&job.detail.user_id, job.expected).await)

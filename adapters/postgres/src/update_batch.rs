@@ -2,6 +2,12 @@
 //! lists included, become one statement, one transaction and one commit. One statement shape
 //! serves them all: each row carries a mask of the fields it writes ([`statement`]).
 //!
+//! A row's version moves only when it changes ([`changed`]): a field's value sent unread (a PATCH
+//! that only replaces fields, [`iam_domain::UserDetail::overwrite`]) may be the one stored. The
+//! statement runs in a transaction that commits only when every row it read back decodes whole:
+//! a row that keeps a field that cannot be read (written around the service) is not left written
+//! by a write that did not replace that field.
+//!
 //! Each row keeps its own guard (`version = expected` when the update has one), so a batch
 //! changes no outcome: a row whose guard fails is simply not updated, and its job learns why by
 //! itself. Two updates of one user never share a batch (the statement could apply only one of
@@ -21,9 +27,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use iam_domain::stored::{self, Column};
-use iam_domain::{Catalogue, Field, List, Version};
-use sqlx::postgres::PgRow;
+use iam_domain::{Catalogue, Field, List, StoredProfile, Version};
 use sqlx::types::Json;
+use sqlx::Connection;
 
 use iam_batch::{Update, Written};
 
@@ -31,8 +37,8 @@ use crate::errors::{is_rolled_back, is_unavailable};
 use crate::pool::Pool;
 use crate::read;
 
-/// The lane of updates ([`iam_batch::update_lanes`]).
-pub(crate) type UpdateLanes = iam_batch::UpdateLanes<PgRow, sqlx::Error>;
+/// The lane of updates ([`iam_batch::update_lanes`]): each job gets its profile as read back.
+pub(crate) type UpdateLanes = iam_batch::UpdateLanes<StoredProfile, sqlx::Error>;
 
 /// Runs `job` in a batch ([`iam_batch::update`]) of [`run`]. A batch the database rolled back (a
 /// deadlock or serialization failure with another client) is split like one with a bad row.
@@ -40,7 +46,7 @@ pub(crate) async fn update(
     lanes: &UpdateLanes,
     pool: &Pool,
     job: Update,
-) -> Written<PgRow, sqlx::Error> {
+) -> Written<StoredProfile, sqlx::Error> {
     let unavailable = |e: &sqlx::Error| is_unavailable(e) && !is_rolled_back(e);
     iam_batch::update(
         lanes,
@@ -128,6 +134,8 @@ fn statement(scalars: &[(Field, Kind)], lists: &[List]) -> String {
         .map(|(i, (_, kind))| format!(", ${}::{}[]", i + 4, kind.sql()))
         .collect();
     let columns: String = (0..scalars.len()).map(|i| format!(", c{i}")).collect();
+    let list_bits: i32 = lists.iter().map(|l| list_bit(*l)).fold(0, |m, b| m | b);
+    let changed = changed(scalars, list_bits);
     let mut sets: Vec<String> = scalars
         .iter()
         .enumerate()
@@ -148,9 +156,13 @@ fn statement(scalars: &[(Field, Kind)], lists: &[List]) -> String {
                             WHERE user_id = ANY($1::text[]) ORDER BY user_id FOR NO KEY UPDATE)"
             .to_owned(),
     ];
+    sets.push(format!(
+        "version = d.version + CASE WHEN {changed} THEN 1 ELSE 0 END"
+    ));
+    sets.push(format!(
+        "updated_at = CASE WHEN {changed} THEN now() ELSE d.updated_at END"
+    ));
     if lists.is_empty() {
-        sets.push("version = d.version + 1".into());
-        sets.push("updated_at = now()".into());
         ctes.push(format!(
             "u AS (UPDATE user_details d SET {} FROM v JOIN l ON l.user_id = v.user_id \
                    WHERE d.user_id = v.user_id AND (v.expected IS NULL OR d.version = v.expected) \
@@ -163,7 +175,6 @@ fn statement(scalars: &[(Field, Kind)], lists: &[List]) -> String {
             *read::SELECT_PROFILES_OF_UPDATED
         );
     }
-    let list_bits: i32 = lists.iter().map(|l| list_bit(*l)).fold(0, |m, b| m | b);
     let written_lists: Vec<String> = lists
         .iter()
         .map(|list| format!("({}, '{}')", list_bit(*list), list.field().name()))
@@ -176,8 +187,6 @@ fn statement(scalars: &[(Field, Kind)], lists: &[List]) -> String {
            || coalesce(j.m -> v.user_id, '{{}}') END",
         written_lists.join(", ")
     ));
-    sets.push("version = d.version + 1".into());
-    sets.push("updated_at = now()".into());
     ctes.extend([
         "ok AS MATERIALIZED (SELECT v.* FROM v JOIN l ON l.user_id = v.user_id \
                              WHERE v.expected IS NULL OR l.version = v.expected)"
@@ -270,6 +279,30 @@ fn statement(scalars: &[(Field, Kind)], lists: &[List]) -> String {
     )
 }
 
+/// Whether a row of the statement (`v`, over the stored row `d`) changes: it writes a list or a
+/// JSON document (which the domain compared, or merged, before), or a field whose stored form
+/// differs from the one sent ([`iam_domain::UserDetail::overwrite`] sends fields unread).
+fn changed(scalars: &[(Field, Kind)], list_bits: i32) -> String {
+    let always = scalars
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, kind))| matches!(kind, Kind::Json))
+        .fold(list_bits, |bits, (i, _)| bits | 1 << i);
+    let compared: Vec<String> = scalars
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, kind))| !matches!(kind, Kind::Json))
+        .map(|(i, (f, _))| {
+            format!(
+                "(v.mask & {} <> 0 AND v.c{i} IS DISTINCT FROM d.{})",
+                1 << i,
+                f.name()
+            )
+        })
+        .collect();
+    format!("(v.mask & {always} <> 0 OR {})", compared.join(" OR "))
+}
+
 /// The mask of the fields a job writes ([`SCALARS`], then [`list_bit`]).
 fn mask(job: &Update) -> i32 {
     let scalars = SCALARS
@@ -313,11 +346,15 @@ impl<'a> Entries<'a> {
     }
 }
 
-/// Runs the jobs (of distinct users) in one statement: the updated rows by user.
+/// Runs the jobs (of distinct users) in one statement and one transaction: the updated profiles
+/// by user. When a row read back cannot be decoded whole (it keeps a field, one it does not
+/// write, that cannot be read: an [`UnreadableRow`](iam_ports::UnreadableRow) in a
+/// `sqlx::Error::Decode`), the transaction is rolled back and nothing is written; the batch is then
+/// split, and alone that job fails with the row named ([`unreadable`]).
 pub(crate) async fn run(
     pool: &Pool,
     jobs: &[Update],
-) -> Result<HashMap<String, Arc<PgRow>>, sqlx::Error> {
+) -> Result<HashMap<String, Arc<StoredProfile>>, sqlx::Error> {
     let users: Vec<&str> = jobs.iter().map(|j| j.detail.user_id.as_str()).collect();
     let expected: Vec<Option<i64>> = jobs.iter().map(|j| j.expected.map(Version::get)).collect();
     let masks: Vec<i32> = jobs.iter().map(mask).collect();
@@ -376,9 +413,38 @@ pub(crate) async fn run(
             .bind(entries.keys);
     }
     let mut conn = pool.acquire().await?;
-    let rows = query.fetch_all(&mut *conn).await?;
-    conn.release();
-    read::by_user(rows)
+    let mut tx = conn.begin().await?;
+    let rows = query.fetch_all(&mut *tx).await?;
+    let profiles = rows
+        .iter()
+        .map(|row| {
+            let profile = read::profile(row).map_err(sqlx::Error::Decode)?;
+            Ok((
+                profile.detail.user_id.as_str().to_owned(),
+                Arc::new(profile),
+            ))
+        })
+        .collect::<Result<HashMap<_, _>, sqlx::Error>>();
+    match profiles {
+        Ok(profiles) => {
+            tx.commit().await?;
+            conn.release();
+            Ok(profiles)
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            conn.release();
+            Err(e)
+        }
+    }
+}
+
+/// The row a failed [`run`] names as unreadable, if that is why it failed.
+pub(crate) fn unreadable(error: sqlx::Error) -> Result<Box<iam_ports::UnreadableRow>, sqlx::Error> {
+    match error {
+        sqlx::Error::Decode(cause) => cause.downcast().map_err(sqlx::Error::Decode),
+        other => Err(other),
+    }
 }
 
 /// The kind of a scalar column, which picks the SQL array type of its batch parameter.

@@ -100,7 +100,7 @@ impl SqliteStore {
         Ok(Self {
             readers: Arc::new(readers),
             writer,
-            updates: Arc::new(iam_batch::update_lanes()),
+            updates: Arc::new(iam_batch::update_lanes(1)),
         })
     }
 

@@ -331,7 +331,7 @@ async fn read_profile(
 }
 
 /// The profile of a row holding the details, the list columns and the figure columns.
-fn profile_of(row: &impl Columns, user: &UserId) -> Result<StoredProfile, Cause> {
+pub(crate) fn profile_of(row: &impl Columns, user: &UserId) -> Result<StoredProfile, Cause> {
     let (restored, lists) = restored(row, user)?;
     if !restored.unreadable.is_empty() {
         return Err(Box::new(UnreadableRow(restored)));
@@ -536,14 +536,17 @@ impl SqliteStore {
         };
         let lanes = &self.updates;
         match update_batch::update(lanes, &self.writer, job.clone()).await {
-            Written::Row(row) => self.updated(row.as_deref(), &job).await,
+            Written::Row(profile) => self.updated(profile, &job).await,
             Written::Alone => {
                 // The batch this update was in failed as a whole: alone, it fails only if it is
                 // the cause. (Its gate was started when the batch took it.)
-                let rows = update_batch::run(&self.writer, std::slice::from_ref(&job))
+                let mut profiles = update_batch::run(&self.writer, std::slice::from_ref(&job))
                     .await
-                    .map_err(error)?;
-                self.updated(rows.get(detail.user_id.as_str()).map(|r| &**r), &job)
+                    .map_err(|e| match update_batch::unreadable(e) {
+                        Ok(row) => RepoUpdateError::Unreadable(row),
+                        Err(e) => error(e),
+                    })?;
+                self.updated(profiles.remove(detail.user_id.as_str()), &job)
                     .await
             }
             Written::Failed(e) => Err(RepoUpdateError::Unavailable(Box::new(e))),
@@ -551,14 +554,14 @@ impl SqliteStore {
         }
     }
 
-    /// The outcome of an update: its profile row, or why it touched none.
+    /// The outcome of an update: its profile, or why it touched no row.
     async fn updated(
         &self,
-        row: Option<&SqliteRow>,
+        profile: Option<Arc<StoredProfile>>,
         job: &Update,
     ) -> Result<StoredProfile, RepoUpdateError> {
-        match row {
-            Some(row) => profile_of(row, &job.detail.user_id).map_err(RepoUpdateError::Unexpected),
+        match profile {
+            Some(profile) => Ok(Arc::unwrap_or_clone(profile)),
             None => {
                 let user = job.detail.user_id.as_str();
                 let exists = async {

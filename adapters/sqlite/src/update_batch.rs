@@ -10,7 +10,8 @@
 //! changes no outcome: a row whose guard fails is simply not updated, and its job learns why by
 //! itself. Two updates of one user never share a batch (the statement could apply only one of
 //! them). The profiles are read inside the transaction, so each answer is exactly what its update
-//! left. A batch that fails for a reason other than the database being unavailable is split: each
+//! left, and the transaction commits only when each of them can be read whole. A row's version
+//! moves only when the row changes ([`STATEMENT`]). A batch that fails for a reason other than the database being unavailable is split: each
 //! job runs alone, so one bad row fails only its own request.
 
 use std::collections::HashMap;
@@ -18,23 +19,22 @@ use std::sync::{Arc, LazyLock};
 
 use iam_batch::{Update, Written};
 use iam_domain::stored::{Column, Kind};
-use iam_domain::{Field, List, UserDetail};
+use iam_domain::{Field, List, StoredProfile, UserDetail, UserId};
 use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 
-use crate::store::{is_unavailable, list_tables, SELECT_PROFILES};
+use crate::store::{is_unavailable, list_tables, profile_of, SELECT_PROFILES};
 
 /// The lane of updates ([`iam_batch::update_lanes`]): one batch at a time (SQLite has one
 /// writer).
-pub(crate) type UpdateLanes = iam_batch::UpdateLanes<SqliteRow, sqlx::Error>;
+pub(crate) type UpdateLanes = iam_batch::UpdateLanes<StoredProfile, sqlx::Error>;
 
 /// Runs `job` in a batch ([`iam_batch::update`]) of [`run`] on the writing connection.
 pub(crate) async fn update(
     lanes: &UpdateLanes,
     writer: &SqlitePool,
     job: Update,
-) -> Written<SqliteRow, sqlx::Error> {
+) -> Written<StoredProfile, sqlx::Error> {
     iam_batch::update(
         lanes,
         job,
@@ -53,7 +53,10 @@ static SCALARS: LazyLock<Vec<Field>> =
 // sign bit.
 const _: () = assert!(Field::COUNT < 63);
 
-/// The one statement of every scalar update. `?1` is a JSON array with one array per row:
+/// The one statement of every scalar update. A row's version and `updated_at` move only when it
+/// changes: it writes a list or a JSON document (which the domain compared, or merged, before),
+/// or a field whose stored form differs from the one sent (a PATCH that only replaces fields,
+/// [`iam_domain::UserDetail::overwrite`], sends them unread). `?1` is a JSON array with one array per row:
 /// `[user_id, expected version or null, mask, value of each scalar field…]`; a field whose bit
 /// is clear keeps its stored value. Text, dates and booleans are JSON strings and booleans (read
 /// back with `->>` as SQLite stores them: text, `YYYY-MM-DD`, 0 or 1); a JSON document is sent as
@@ -73,9 +76,28 @@ static STATEMENT: LazyLock<String> = LazyLock::new(|| {
             )
         })
         .collect();
+    let always = SCALARS
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.kind() == Kind::Json)
+        .fold(LISTS_WRITTEN, |bits, (i, _)| bits | 1 << i);
+    let compared: Vec<String> = SCALARS
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.kind() != Kind::Json)
+        .map(|(i, f)| {
+            format!(
+                "(v.mask & {} <> 0 AND v.c{i} IS NOT d.{})",
+                1_u64 << i,
+                f.name()
+            )
+        })
+        .collect();
+    let changed = format!("(v.mask & {always} <> 0 OR {})", compared.join(" OR "));
     format!(
-        "UPDATE user_details AS d SET {}, version = d.version + 1, \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+        "UPDATE user_details AS d SET {}, version = d.version + ({changed}), \
+         updated_at = CASE WHEN {changed} THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+                      ELSE d.updated_at END \
          FROM (SELECT j.value ->> '$[0]' AS user_id, j.value ->> '$[1]' AS expected, \
                       j.value ->> '$[2]' AS mask{values} FROM json_each(?1) AS j) AS v \
          WHERE d.user_id = v.user_id AND (v.expected IS NULL OR d.version = v.expected) \
@@ -83,6 +105,10 @@ static STATEMENT: LazyLock<String> = LazyLock::new(|| {
         sets.join(", ")
     )
 });
+
+/// The bit of a row's mask that says it writes a list ([`write_lists`] writes them), which makes
+/// the row change.
+const LISTS_WRITTEN: u64 = 1 << Field::COUNT;
 
 /// A job as one row of [`STATEMENT`]'s input.
 fn row(job: &Update) -> Result<Value, serde_json::Error> {
@@ -110,6 +136,9 @@ fn row(job: &Update) -> Result<Value, serde_json::Error> {
                 unreachable!("{field:?} is a list, not a scalar ({:?})", Kind::Names)
             }
         });
+    }
+    if job.fields.iter().any(|f| f.is_list()) {
+        mask |= LISTS_WRITTEN;
     }
     row.push(Value::from(mask));
     row.extend(values);
@@ -186,11 +215,15 @@ pub(crate) async fn write_lists(
     Ok(())
 }
 
-/// Runs the jobs (of distinct users) in one transaction: the updated profile rows by user.
+/// Runs the jobs (of distinct users) in one transaction: the updated profiles by user. The
+/// transaction commits only when every profile it read back decodes whole: one that keeps a
+/// field that cannot be read (a field its update did not write) rolls it back, as an
+/// [`UnreadableRow`](iam_ports::UnreadableRow) in a `sqlx::Error::Decode`; the batch is then
+/// split, and alone that job fails with the row named ([`unreadable`]).
 pub(crate) async fn run(
     writer: &SqlitePool,
     jobs: &[Update],
-) -> Result<HashMap<String, Arc<SqliteRow>>, sqlx::Error> {
+) -> Result<HashMap<String, Arc<StoredProfile>>, sqlx::Error> {
     let rows = jobs
         .iter()
         .map(row)
@@ -219,9 +252,27 @@ pub(crate) async fn run(
             .fetch_all(&mut *tx)
             .await?
     };
-    tx.commit().await?;
-    profiles
-        .into_iter()
-        .map(|row| Ok((row.try_get::<String, _>("user_id")?, Arc::new(row))))
-        .collect()
+    let decoded = profiles
+        .iter()
+        .map(|row| {
+            let user: String = row.try_get("user_id")?;
+            let id = UserId::parse(&user).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            let profile = profile_of(row, &id).map_err(sqlx::Error::Decode)?;
+            Ok((user, Arc::new(profile)))
+        })
+        .collect::<Result<HashMap<_, _>, sqlx::Error>>();
+    if decoded.is_ok() {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    decoded
+}
+
+/// The row a failed [`run`] names as unreadable, if that is why it failed.
+pub(crate) fn unreadable(error: sqlx::Error) -> Result<Box<iam_ports::UnreadableRow>, sqlx::Error> {
+    match error {
+        sqlx::Error::Decode(cause) => cause.downcast().map_err(sqlx::Error::Decode),
+        other => Err(other),
+    }
 }
