@@ -299,19 +299,11 @@ async fn a_patch_without_a_read_gets_storage_s_refusals() {
         matches!(stale, Err(UpdateError::VersionMismatch)),
         "{stale:?}"
     );
-    match service
-        .partial_update(&user(), write(|p| p.bio = bio("x")), None)
-        .await
-    {
-        Err(UpdateError::Unexpected(cause)) => {
-            let text = cause.to_string();
-            assert!(
-                text.contains("user 42") && text.contains("github_url"),
-                "{text}"
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    names_the_unreadable_field(
+        service
+            .partial_update(&user(), write(|p| p.bio = bio("x")), None)
+            .await,
+    );
 }
 
 #[tokio::test]
@@ -334,6 +326,20 @@ async fn a_patch_that_changes_nothing_writes_nothing() {
         .await
         .unwrap();
     assert_eq!(got.detail.version, Version::new(5));
+}
+
+/// Checks that a write was refused as one that would keep user 42's unreadable `github_url`.
+fn names_the_unreadable_field(refused: Result<UserProfile, UpdateError>) {
+    match refused {
+        Err(UpdateError::Unexpected(cause)) => {
+            let text = cause.to_string();
+            assert!(
+                text.contains("user 42") && text.contains("github_url"),
+                "{text}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// A row whose `github_url` cannot be read.
@@ -386,17 +392,7 @@ async fn a_patch_replaces_unreadable_fields_only_when_it_sends_them() {
         p.bio = bio("new");
         read_first(p);
     });
-    let refused = service.partial_update(&user(), elsewhere, None).await;
-    match refused {
-        Err(UpdateError::Unexpected(cause)) => {
-            let text = cause.to_string();
-            assert!(
-                text.contains("user 42") && text.contains("github_url"),
-                "{text}"
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    names_the_unreadable_field(service.partial_update(&user(), elsewhere, None).await);
     let sends = write(|p| {
         p.github_url = Patch::Value(LinkUrl::parse("https://github.com/x").unwrap());
         read_first(p);
