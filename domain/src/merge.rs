@@ -182,15 +182,17 @@ impl UserDetail {
     /// changes: details holding the values it sends (every other field as on new details, with
     /// version 0; storage writes only the fields named) and the fields it sends, in
     /// [`Field::ALL`] order. Each of those fields is replaced by the value sent, and whether it
-    /// changes is plain equality of the stored forms, which storage decides itself.
+    /// changes is equality of the stored forms, which storage decides itself: for a list, its
+    /// catalogue entries in order (one entry per case-insensitive name, so equal entries are
+    /// equal lists).
     ///
-    /// `None` when the patch sends nothing, a list or a JSON document: a document may be merged
-    /// into the stored one, and lists (equal when their case-insensitive keys are) and documents
-    /// (equal as JSON values) are not compared by their stored forms; such a patch is applied to
-    /// the stored details with [`UserDetail::apply`].
+    /// `None` when the patch sends nothing or a JSON document: a document may be merged into the
+    /// stored one, and documents are equal as JSON values, which their stored forms do not
+    /// decide (`1.0` and `1.00`); such a patch is applied to the stored details with
+    /// [`UserDetail::apply`].
     pub fn overwrite(user_id: UserId, patch: &UserDetailPatch) -> Option<(UserDetail, Vec<Field>)> {
         let sent = patch.sent_fields();
-        let replaces = |f: &Field| !matches!(f.kind(), Kind::Names | Kind::Json);
+        let replaces = |f: &Field| f.kind() != Kind::Json;
         if sent.is_empty() || !sent.iter().all(replaces) {
             return None;
         }
@@ -447,15 +449,11 @@ mod tests {
         );
     }
 
-    /// The scalar half of a patch that sets every field: no lists, no documents.
-    fn scalars_of(mut p: UserDetailPatch) -> UserDetailPatch {
+    /// A patch without its documents.
+    fn without_documents(mut p: UserDetailPatch) -> UserDetailPatch {
         p.address = Patch::Absent;
         p.company_info = Patch::Absent;
         p.additional_data = Patch::Absent;
-        p.skills = None;
-        p.investment_interests = None;
-        p.technical_interests = Patch::Absent;
-        p.focus_area = Patch::Absent;
         p
     }
 
@@ -464,13 +462,18 @@ mod tests {
     #[test]
     fn overwrite_writes_what_apply_writes_and_storage_can_tell_the_changes() {
         let user = UserId::parse("sample").unwrap();
-        let mut nulls = scalars_of(crate::testing::every_field_patched());
+        let mut nulls = without_documents(crate::testing::every_field_patched());
         nulls.bio = Patch::Null;
         nulls.phone = Patch::Null;
         nulls.dob = Patch::Null;
         nulls.activity_based_emails = Patch::Value(false);
         nulls.user_type = None;
-        let patches = [scalars_of(crate::testing::every_field_patched()), nulls];
+        nulls.focus_area = Patch::Null;
+        nulls.skills = Some(names(&["rust", "GO"]));
+        let patches = [
+            without_documents(crate::testing::every_field_patched()),
+            nulls,
+        ];
         let stored = [crate::testing::every_field_set(), base()];
         for patch in &patches {
             let (written, fields) = UserDetail::overwrite(user.clone(), patch).unwrap();
@@ -497,17 +500,23 @@ mod tests {
         }
     }
 
-    /// A patch that sends nothing, a list or a document needs the stored details.
+    /// A patch that sends nothing or a document needs the stored details; lists do not.
     #[test]
     fn overwrite_refuses_patches_that_need_the_stored_details() {
         let user = || UserId::parse("u").unwrap();
         let every = crate::testing::every_field_patched();
         assert!(UserDetail::overwrite(user(), &UserDetailPatch::default()).is_none());
         assert!(UserDetail::overwrite(user(), &every).is_none());
-        let mut list = scalars_of(every.clone());
-        list.focus_area = Patch::Null;
-        assert!(UserDetail::overwrite(user(), &list).is_none());
-        let mut document = scalars_of(every.clone());
+        let lists = UserDetailPatch {
+            focus_area: Patch::Null,
+            skills: Some(names(&["Rust"])),
+            ..UserDetailPatch::default()
+        };
+        assert_eq!(
+            UserDetail::overwrite(user(), &lists).map(|(_, f)| f),
+            Some(vec![Field::Skills, Field::FocusArea])
+        );
+        let mut document = without_documents(every.clone());
         document.additional_data = Patch::Null;
         assert!(UserDetail::overwrite(user(), &document).is_none());
         let bio = UserDetailPatch {

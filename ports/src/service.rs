@@ -1,8 +1,8 @@
 //! [`Service`]: the use cases over the outbound ports.
 //!
-//! A PATCH that only replaces fields (no list, no JSON document: [`UserDetail::overwrite`]) goes to
-//! storage as it is, without a read: storage writes the values sent, moves the version only if one
-//! of them changed, and writes nothing if the row would keep fields that cannot be read. Every other
+//! A PATCH that sends no JSON document ([`UserDetail::overwrite`]) goes to storage as it is,
+//! without a read: storage writes the values and lists sent, moves the version only if one of
+//! them changed, and writes nothing if the row would keep fields that cannot be read. Every other
 //! write reads the current details, merges with the domain's rules, and hands storage only the
 //! fields that changed. A write that depends on the stored value (a JSON Merge Patch of a
 //! document) is guarded by the version it read and retried on conflict, so concurrent writers never

@@ -321,10 +321,10 @@ fn overwrite(id: &str, body: Value) -> (UserDetail, Vec<Field>) {
     UserDetail::overwrite(user(id), &partial(&body)).unwrap()
 }
 
-/// Fields written unread (a PATCH that only replaces fields) are compared by the store: the
-/// values already stored write nothing and keep the version; any other value of any kind
-/// moves the version once. A list or a document written always counts as a change (the domain
-/// compared, or merged, those before the write).
+/// Fields written unread (a PATCH that sends no document) are compared by the store: the values
+/// already stored keep the version; any other value of any kind moves the version once. Lists
+/// compare as the domain compares them (by case-insensitive names, in order). A document written
+/// always counts as a change (the domain compared, or merged, it before the write).
 pub async fn fields_sent_unread_move_the_version_only_when_they_change(store: &TestStore) {
     let stored = json!({"user_type": "developer", "bio": "a", "country": "PK",
                         "dob": "1990-01-02", "platform_features_emails": true,
@@ -353,6 +353,12 @@ pub async fn fields_sent_unread_move_the_version_only_when_they_change(store: &T
         json!({"phone": "+1 555 0100"}),
         json!({"github_url": "https://github.com/v"}),
         json!({"user_type": "investor"}),
+        json!({"skills": ["Rust", "Go"]}),
+        json!({"skills": ["Go", "Rust"]}),
+        json!({"skills": ["Go"]}),
+        json!({"skills": ["Go", "Rust", "C"]}),
+        json!({"skills": []}),
+        json!({"focus_area": ["AI"], "bio": "b"}),
     ];
     let mut version = 100;
     for body in changes {
@@ -372,16 +378,32 @@ pub async fn fields_sent_unread_move_the_version_only_when_they_change(store: &T
         assert_eq!(again.detail, written.detail, "{body} again");
         assert_eq!(find(store, "u").await.detail, written.detail, "{body}");
     }
+    let (detail, fields) = overwrite("u", json!({"bio": "b", "focus_area": ["ai"]}));
+    let same_keys = store
+        .repository
+        .update(&detail, &fields, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        same_keys.detail.version,
+        Version::new(version),
+        "same names"
+    );
+    assert_eq!(
+        same_keys.focus_area[0].name, "AI",
+        "the first spelling stays"
+    );
     let current = find(store, "u").await.detail;
-    for changed in [[Field::Skills], [Field::Address]] {
-        let written = store
-            .repository
-            .update(&current, &changed, None)
-            .await
-            .unwrap();
-        version += 1;
-        assert_eq!(written.detail.version, Version::new(version), "{changed:?}");
-    }
+    let written = store
+        .repository
+        .update(&current, &[Field::Address], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        written.detail.version,
+        Version::new(version + 1),
+        "a document"
+    );
 }
 
 /// A write that does not replace a stored field that cannot be read (written around the

@@ -135,7 +135,7 @@ fn statement(scalars: &[(Field, Kind)], lists: &[List]) -> String {
         .collect();
     let columns: String = (0..scalars.len()).map(|i| format!(", c{i}")).collect();
     let list_bits: i32 = lists.iter().map(|l| list_bit(*l)).fold(0, |m, b| m | b);
-    let changed = changed(scalars, list_bits);
+    let changed = changed(scalars, lists);
     let mut sets: Vec<String> = scalars
         .iter()
         .enumerate()
@@ -279,15 +279,18 @@ fn statement(scalars: &[(Field, Kind)], lists: &[List]) -> String {
     )
 }
 
-/// Whether a row of the statement (`v`, over the stored row `d`) changes: it writes a list or a
-/// JSON document (which the domain compared, or merged, before), or a field whose stored form
-/// differs from the one sent ([`iam_domain::UserDetail::overwrite`] sends fields unread).
-fn changed(scalars: &[(Field, Kind)], list_bits: i32) -> String {
+/// Whether a row of the statement (`v`, over the stored row `d`) changes: it writes a JSON
+/// document (which the domain compared, or merged, before), a field whose stored form differs
+/// from the one sent, or a list (of `lists`, the statement's) whose entries as the statement
+/// resolved them (`j`) differ from the row's cached ones: one entry per case-insensitive name, so
+/// equal entries are the domain's equal lists. [`iam_domain::UserDetail::overwrite`] sends
+/// fields and lists unread.
+fn changed(scalars: &[(Field, Kind)], lists: &[List]) -> String {
     let always = scalars
         .iter()
         .enumerate()
         .filter(|(_, (_, kind))| matches!(kind, Kind::Json))
-        .fold(list_bits, |bits, (i, _)| bits | 1 << i);
+        .fold(0, |bits, (i, _)| bits | 1 << i);
     let compared: Vec<String> = scalars
         .iter()
         .enumerate()
@@ -299,6 +302,14 @@ fn changed(scalars: &[(Field, Kind)], list_bits: i32) -> String {
                 f.name()
             )
         })
+        .chain(lists.iter().map(|list| {
+            let name = list.field().name();
+            format!(
+                "(v.mask & {} <> 0 AND coalesce(d.list_entries -> '{name}', '[]') \
+                 IS DISTINCT FROM coalesce(j.m -> v.user_id -> '{name}', '[]'))",
+                list_bit(*list)
+            )
+        }))
         .collect();
     format!("(v.mask & {always} <> 0 OR {})", compared.join(" OR "))
 }

@@ -1,8 +1,9 @@
 //! Updates, batched ([`iam_batch`]): the concurrent updates of any fields of different users,
-//! lists included, become one transaction on the one writing connection: one `UPDATE … FROM`
-//! with a mask of the scalar fields each row writes, three statements per list some row writes
-//! ([`write_lists`]: new catalogue names, removed links, new links), one read of the updated
-//! profiles, one commit. With sqlx each statement is a hand-off to the connection's worker
+//! lists included, become one transaction on the one writing connection: when some row writes a
+//! list, the rows whose guard holds ([`SELECT_WRITABLE`]) and three statements per list some row
+//! writes ([`write_lists`]: new catalogue names, removed links, new links, telling whose links
+//! changed); then one `UPDATE … FROM` with a mask of the scalar fields each row writes, one read
+//! of the updated profiles, one commit. With sqlx each statement is a hand-off to the connection's worker
 //! thread, and SQLite has one writer, so a batch pays its hand-offs once for every update waiting
 //! instead of once each.
 //!
@@ -14,7 +15,7 @@
 //! moves only when the row changes ([`STATEMENT`]). A batch that fails for a reason other than the database being unavailable is split: each
 //! job runs alone, so one bad row fails only its own request.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock};
 
 use iam_batch::{Update, Written};
@@ -80,7 +81,7 @@ static STATEMENT: LazyLock<String> = LazyLock::new(|| {
         .iter()
         .enumerate()
         .filter(|(_, f)| f.kind() == Kind::Json)
-        .fold(LISTS_WRITTEN, |bits, (i, _)| bits | 1 << i);
+        .fold(LISTS_CHANGED, |bits, (i, _)| bits | 1 << i);
     let compared: Vec<String> = SCALARS
         .iter()
         .enumerate()
@@ -106,12 +107,13 @@ static STATEMENT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The bit of a row's mask that says it writes a list ([`write_lists`] writes them), which makes
-/// the row change.
-const LISTS_WRITTEN: u64 = 1 << Field::COUNT;
+/// The bit of a row's mask that says the links of a list it writes changed ([`write_lists`]
+/// writes them first), which makes the row change.
+const LISTS_CHANGED: u64 = 1 << Field::COUNT;
 
-/// A job as one row of [`STATEMENT`]'s input.
-fn row(job: &Update) -> Result<Value, serde_json::Error> {
+/// A job as one row of [`STATEMENT`]'s input; `lists_changed` when [`write_lists`] changed a
+/// link of it.
+fn row(job: &Update, lists_changed: bool) -> Result<Value, serde_json::Error> {
     let mut row = vec![
         Value::from(job.detail.user_id.as_str()),
         job.expected.map_or(Value::Null, |v| Value::from(v.get())),
@@ -137,8 +139,8 @@ fn row(job: &Update) -> Result<Value, serde_json::Error> {
             }
         });
     }
-    if job.fields.iter().any(|f| f.is_list()) {
-        mask |= LISTS_WRITTEN;
+    if lists_changed {
+        mask |= LISTS_CHANGED;
     }
     row.push(Value::from(mask));
     row.extend(values);
@@ -152,11 +154,14 @@ fn row(job: &Update) -> Result<Value, serde_json::Error> {
 /// the link triggers rebuild a row's cached entries once per link that changed, not once per link
 /// deleted and once per link inserted. Each statement takes one JSON array: the list's names,
 /// `[user_id, position, name, name key]` each, or `[user_id, length]` per user that writes the
-/// list. A batch passes its updated rows (those whose guard held), a create its new row.
+/// list. A batch passes its rows whose guard holds, a create its new row. Returns the users a
+/// link of whom changed: a list written as it was stored changes none (its positions hold the
+/// same entries: one per case-insensitive name).
 pub(crate) async fn write_lists(
     tx: &mut SqliteConnection,
     rows: &[(&UserDetail, &[Field])],
-) -> Result<(), sqlx::Error> {
+) -> Result<HashSet<String>, sqlx::Error> {
+    let mut changed = HashSet::new();
     for list in List::ALL {
         let writers: Vec<&UserDetail> = rows
             .iter()
@@ -192,28 +197,35 @@ pub(crate) async fn write_lists(
         .bind(&names)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(&format!(
+        let deleted: Vec<String> = sqlx::query_scalar(&format!(
             "DELETE FROM {link} WHERE (user_id, position) IN \
              (SELECT l.user_id, l.position FROM json_each(?1) AS u \
               JOIN {link} AS l ON l.user_id = u.value ->> '$[0]' \
-              AND l.position >= u.value ->> '$[1]')"
+              AND l.position >= u.value ->> '$[1]') RETURNING user_id"
         ))
         .bind(&lengths)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
-        sqlx::query(&format!(
+        let written: Vec<String> = sqlx::query_scalar(&format!(
             "INSERT INTO {link} (user_id, position, entry_id) \
              SELECT n.value ->> '$[0]', n.value ->> '$[1]', c.id FROM json_each(?1) AS n \
              JOIN {catalogue} AS c ON c.name_key = n.value ->> '$[3]' WHERE true \
              ON CONFLICT (user_id, position) DO UPDATE SET entry_id = excluded.entry_id \
-             WHERE entry_id <> excluded.entry_id"
+             WHERE entry_id <> excluded.entry_id RETURNING user_id"
         ))
         .bind(&names)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
+        changed.extend(deleted);
+        changed.extend(written);
     }
-    Ok(())
+    Ok(changed)
 }
+
+/// The users of `?1` (rows of [`STATEMENT`]'s input) whose row exists and whose guard holds.
+const SELECT_WRITABLE: &str = "SELECT d.user_id FROM json_each(?1) AS j \
+     JOIN user_details AS d ON d.user_id = j.value ->> '$[0]' \
+     WHERE j.value ->> '$[1]' IS NULL OR d.version = j.value ->> '$[1]'";
 
 /// Runs the jobs (of distinct users) in one transaction: the updated profiles by user. The
 /// transaction commits only when every profile it read back decodes whole: one that keeps a
@@ -224,29 +236,42 @@ pub(crate) async fn run(
     writer: &SqlitePool,
     jobs: &[Update],
 ) -> Result<HashMap<String, Arc<StoredProfile>>, sqlx::Error> {
-    let rows = jobs
-        .iter()
-        .map(row)
-        .collect::<Result<Vec<Value>, _>>()
-        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let input = Value::Array(rows).to_string();
+    let encode = |e| sqlx::Error::Encode(Box::new(e));
+    let input = |changed: &HashSet<String>| {
+        let rows = jobs
+            .iter()
+            .map(|job| row(job, changed.contains(job.detail.user_id.as_str())))
+            .collect::<Result<Vec<Value>, _>>()?;
+        Ok(Value::Array(rows).to_string())
+    };
     let mut conn = writer.acquire().await?;
-    let mut tx = conn.begin().await?;
+    // `IMMEDIATE`: the write lock first (waiting up to the busy timeout), since the first
+    // statement may be a read, and a read transaction that another process's commit has
+    // overtaken cannot become a write one (`SQLITE_BUSY_SNAPSHOT`, at once).
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    // Lists first, for the rows whose guard holds (the write lock keeps that true until the
+    // commit), so that the update knows whose links changed.
+    let mut lists_changed = HashSet::new();
+    if jobs.iter().any(|j| j.fields.iter().any(|f| f.is_list())) {
+        let writable: Vec<String> = sqlx::query_scalar(SELECT_WRITABLE)
+            .bind(input(&lists_changed).map_err(encode)?)
+            .fetch_all(&mut *tx)
+            .await?;
+        let written: Vec<(&UserDetail, &[Field])> = jobs
+            .iter()
+            .filter(|j| writable.iter().any(|u| u == j.detail.user_id.as_str()))
+            .map(|j| (&*j.detail, &*j.fields))
+            .collect();
+        lists_changed = write_lists(&mut tx, &written).await?;
+    }
     let updated: Vec<String> = sqlx::query_scalar(&STATEMENT)
-        .bind(input)
+        .bind(input(&lists_changed).map_err(encode)?)
         .fetch_all(&mut *tx)
         .await?;
-    let written: Vec<(&UserDetail, &[Field])> = jobs
-        .iter()
-        .filter(|j| updated.iter().any(|u| u == j.detail.user_id.as_str()))
-        .map(|j| (&*j.detail, &*j.fields))
-        .collect();
-    write_lists(&mut tx, &written).await?;
     let profiles = if updated.is_empty() {
         Vec::new()
     } else {
-        let users =
-            serde_json::to_string(&updated).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let users = serde_json::to_string(&updated).map_err(encode)?;
         sqlx::query(&SELECT_PROFILES)
             .bind(users)
             .fetch_all(&mut *tx)

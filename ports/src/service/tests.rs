@@ -61,10 +61,10 @@ fn merging(edit: impl FnOnce(&mut UserDetailPatch)) -> WriteRequest {
     }
 }
 
-/// Sends a list (the empty one the stored details in these tests hold), which makes a patch
+/// Sends a document (`null`, as the stored details in these tests hold), which makes a patch
 /// need the stored details ([`UserDetail::overwrite`] is `None`).
 fn read_first(p: &mut UserDetailPatch) {
-    p.focus_area = Patch::Null;
+    p.address = Patch::Null;
 }
 
 fn bio(text: &str) -> Patch<Bio> {
