@@ -143,9 +143,10 @@ pub trait UserDetailsRepository: Send + Sync {
     async fn insert(&self, detail: &UserDetail) -> Result<StoredProfile, RepoInsertError>;
 
     /// Writes only the `changed` fields of `detail` to the user's row, in one transaction, and adds
-    /// one to the version if any of them changes: a list or a JSON document written counts as
-    /// changed, any other field when its stored form differs from the one stored (so a caller may
-    /// name fields it has not compared, as [`UserDetail::overwrite`] gives them). With `expected`,
+    /// one to the version if any of them changes: a JSON document written counts as changed, a
+    /// list when its catalogue entries in order differ from the stored ones, any other field when
+    /// its stored form differs from the one stored (so a caller may name fields it has not
+    /// compared, as [`UserDetail::overwrite`] gives them). With `expected`,
     /// the write happens only if the stored version is that one. Returns the profile after the
     /// write.
     ///

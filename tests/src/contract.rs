@@ -316,7 +316,7 @@ pub async fn every_write_changes_the_version(store: &TestStore) {
     assert_eq!(p2.detail.version, Version::new(102));
 }
 
-/// The write of a PATCH that only replaces fields, as [`UserDetail::overwrite`] gives it.
+/// The write of a PATCH that sends no document, as [`UserDetail::overwrite`] gives it.
 fn overwrite(id: &str, body: Value) -> (UserDetail, Vec<Field>) {
     UserDetail::overwrite(user(id), &partial(&body)).unwrap()
 }

@@ -2,8 +2,8 @@
 //! lists included, become one statement, one transaction and one commit. One statement shape
 //! serves them all: each row carries a mask of the fields it writes ([`statement`]).
 //!
-//! A row's version moves only when it changes ([`changed`]): a field's value sent unread (a PATCH
-//! that only replaces fields, [`iam_domain::UserDetail::overwrite`]) may be the one stored. The
+//! A row's version moves only when it changes ([`changed`]): a value sent unread (a PATCH that
+//! sends no document, [`iam_domain::UserDetail::overwrite`]) may be the one stored. The
 //! statement runs in a transaction that commits only when every row it read back decodes whole:
 //! a row that keeps a field that cannot be read (written around the service) is not left written
 //! by a write that did not replace that field.

@@ -3,8 +3,8 @@
 //! list, the rows whose guard holds ([`SELECT_WRITABLE`]) and three statements per list some row
 //! writes ([`write_lists`]: new catalogue names, removed links, new links, telling whose links
 //! changed); then one `UPDATE … FROM` with a mask of the scalar fields each row writes, one read
-//! of the updated profiles, one commit. With sqlx each statement is a hand-off to the connection's worker
-//! thread, and SQLite has one writer, so a batch pays its hand-offs once for every update waiting
+//! of the updated profiles, one commit. With sqlx each statement is a hand-off to the
+//! connection's worker thread, and SQLite has one writer, so a batch pays its hand-offs once for every update waiting
 //! instead of once each.
 //!
 //! Each row keeps its own guard (`version = expected` when the update has one), so a batch
@@ -12,8 +12,9 @@
 //! itself. Two updates of one user never share a batch (the statement could apply only one of
 //! them). The profiles are read inside the transaction, so each answer is exactly what its update
 //! left, and the transaction commits only when each of them can be read whole. A row's version
-//! moves only when the row changes ([`STATEMENT`]). A batch that fails for a reason other than the database being unavailable is split: each
-//! job runs alone, so one bad row fails only its own request.
+//! moves only when the row changes ([`STATEMENT`]). A batch that fails for a reason other than
+//! the database being unavailable is split: each job runs alone, so one bad row fails only its
+//! own request.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock};
@@ -55,9 +56,10 @@ static SCALARS: LazyLock<Vec<Field>> =
 const _: () = assert!(Field::COUNT < 63);
 
 /// The one statement of every scalar update. A row's version and `updated_at` move only when it
-/// changes: it writes a list or a JSON document (which the domain compared, or merged, before),
-/// or a field whose stored form differs from the one sent (a PATCH that only replaces fields,
-/// [`iam_domain::UserDetail::overwrite`], sends them unread). `?1` is a JSON array with one array per row:
+/// changes: it writes a JSON document (which the domain compared, or merged, before), a field
+/// whose stored form differs from the one sent ([`iam_domain::UserDetail::overwrite`] sends
+/// fields unread), or a list whose links [`write_lists`] changed ([`LISTS_CHANGED`]). `?1` is a
+/// JSON array with one array per row:
 /// `[user_id, expected version or null, mask, value of each scalar field…]`; a field whose bit
 /// is clear keeps its stored value. Text, dates and booleans are JSON strings and booleans (read
 /// back with `->>` as SQLite stores them: text, `YYYY-MM-DD`, 0 or 1); a JSON document is sent as
