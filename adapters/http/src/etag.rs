@@ -5,11 +5,34 @@
 use actix_web::http::header::HeaderValue;
 use iam_domain::Version;
 
-/// FNV-1a, 64 bits: a fast, stable digest of the representation (not a security measure).
+/// A fast, stable 64-bit digest of the representation (not a security measure): the bytes are
+/// taken eight at a time, each word folded into the state by a rotation, an exclusive or and a
+/// multiplication by an odd constant, then the state is mixed (MurmurHash3's finaliser). Every
+/// step is a bijection of the state for the word it takes, so two bodies of the same length that
+/// differ within one word always get different digests; the length is folded in first. Before,
+/// FNV-1a took a byte at a time: four cycles per byte, 3–4 % of the server's CPU on GET
+/// (`docs/benchmarks.md`).
 fn digest(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let fold = |state: u64, word: u64| (state.rotate_left(23) ^ word).wrapping_mul(K);
+    let mut words = bytes.chunks_exact(8);
+    let mut state = fold(0xcbf2_9ce4_8422_2325, bytes.len() as u64);
+    for word in &mut words {
+        let mut w = [0; 8];
+        w.copy_from_slice(word);
+        state = fold(state, u64::from_le_bytes(w));
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut w = [0; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        state = fold(state, u64::from_le_bytes(w));
+    }
+    state ^= state >> 33;
+    state = state.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    state ^= state >> 33;
+    state = state.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    state ^ (state >> 33)
 }
 
 /// The strong entity tag of a representation.
@@ -89,6 +112,9 @@ pub fn none_match_hits(header: Option<&HeaderValue>, current: &str) -> bool {
 mod tests {
     use super::*;
 
+    const PINNED_EMPTY: u64 = 14_095_042_862_682_188_351;
+    const PINNED_OBJECT: &str = "\"7-03fc1e5113df7307\"";
+
     fn hv(s: &str) -> HeaderValue {
         HeaderValue::from_str(s).unwrap()
     }
@@ -99,6 +125,37 @@ mod tests {
         assert_ne!(a, etag(Version::new(2), b"{}"));
         assert_ne!(a, etag(Version::new(1), b"{ }"));
         assert!(a.starts_with("\"1-") && a.ends_with('"'));
+    }
+
+    #[test]
+    fn every_change_of_one_byte_changes_the_digest() {
+        // Every length around the word size, and every position and a spread of values.
+        for len in 0..40 {
+            let body: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            let base = digest(&body);
+            for at in 0..len {
+                for value in [0u8, 1, b'"', b'z', 0x80, 0xff] {
+                    if body[at] == value {
+                        continue;
+                    }
+                    let mut changed = body.clone();
+                    changed[at] = value;
+                    assert_ne!(digest(&changed), base, "len {len}, byte {at} = {value}");
+                }
+            }
+            // A body one byte longer, even with a zero byte (the padding of the last word).
+            let mut longer = body.clone();
+            longer.push(0);
+            assert_ne!(digest(&longer), base, "len {len} + a zero byte");
+        }
+    }
+
+    #[test]
+    fn the_digest_is_stable() {
+        // Tags outlive a process: clients send them back to another instance or a later build,
+        // so the digest of a body must not change between builds.
+        assert_eq!(digest(b""), PINNED_EMPTY);
+        assert_eq!(etag(Version::new(7), b"{}"), PINNED_OBJECT);
     }
 
     #[test]

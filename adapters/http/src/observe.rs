@@ -37,7 +37,9 @@ type Gauge = Box<dyn Fn() -> Vec<(String, f64)> + Send + Sync>;
 /// Request metrics and registered gauges, rendered in the Prometheus text format.
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<HashMap<(String, String, u16), Series>>,
+    /// By (route, method, status): labels from fixed sets (`route_label`, `method_label`), so a
+    /// request records without allocating.
+    series: Mutex<HashMap<(&'static str, &'static str, u16), Series>>,
     gauges: Mutex<Vec<(String, String, Gauge)>>,
 }
 
@@ -54,11 +56,9 @@ impl Metrics {
     }
 
     /// Records one request.
-    pub fn record(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    pub fn record(&self, route: &'static str, method: &'static str, status: u16, seconds: f64) {
         let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
-        let s = series
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_default();
+        let s = series.entry((route, method, status)).or_default();
         s.count += 1;
         s.sum += seconds;
         for (bucket, bound) in s.buckets.iter_mut().zip(BUCKETS) {
