@@ -11,7 +11,7 @@ use iam_ports::{start_write, FigureFacts, FigureFactsError};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::Sqlite;
 
-use crate::store::{classify, figure_inputs, read_failed, SELECT_FIGURES};
+use crate::store::{classify, figure_inputs, read_failed, Named, SELECT_FIGURES};
 use crate::SqliteStore;
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
@@ -213,7 +213,7 @@ impl FigureFacts for SqliteStore {
                 let mut statement = conn.prepare_cached(&SELECT_FIGURES)?;
                 let mut rows = statement.query([user.as_str()])?;
                 match rows.next()? {
-                    Some(row) => Ok(figure_inputs(row)),
+                    Some(row) => Ok(figure_inputs(&Named::new(row))),
                     None => Err(rusqlite::Error::QueryReturnedNoRows),
                 }
             })
