@@ -84,7 +84,10 @@ run_wrk() {
   local mode=$1 tokens=$2
   BENCH_MODE=$mode BENCH_TOKENS=$tokens wrk -t2 -c"$connections" -d"${seconds}s" --latency \
     -s scripts/bench/wrk.lua "http://127.0.0.1:$port" 2>&1 \
-    | awk '/^RESULT/{split($2,a,"=");split($3,b,"=");split($4,c,"=");split($5,d,"="); print a[2], b[2], c[2], d[2]}'
+    | awk -v mode="$mode" '/^RESULT/{split($2,a,"=");split($3,b,"=");split($4,c,"=");split($5,d,"=");
+        print a[2], b[2], c[2], d[2]
+        # The kinds of errors, which the table does not show.
+        if (d[2] > 0) print "bench: " mode ": " $5, $7, $8, $9 > "/dev/stderr"}'
 }
 
 # The lines, in order: wrk mode, the line's name, its pgbench anchor (select, update or mix).

@@ -61,7 +61,10 @@ end
 done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
                + summary.errors.status + summary.errors.timeout
-  io.write(string.format("RESULT rps=%.1f p50_ms=%.3f p99_ms=%.3f errors=%d requests=%d\n",
+  -- errors, then by kind: non-2xx answers, requests over wrk's timeout (2 s), socket errors
+  io.write(string.format("RESULT rps=%.1f p50_ms=%.3f p99_ms=%.3f errors=%d requests=%d"
+      .. " status=%d timeout=%d socket=%d\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, errors, summary.requests))
+    latency:percentile(99) / 1000, errors, summary.requests, summary.errors.status,
+    summary.errors.timeout, summary.errors.connect + summary.errors.read + summary.errors.write))
 end
