@@ -7,14 +7,37 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_iam-server");
 
-fn temp_dir() -> std::path::PathBuf {
+/// A fresh folder under the temporary directory, removed with what it holds when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for TempDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+fn temp_dir() -> TempDir {
     let dir = std::env::temp_dir().join(format!(
         "iam-cli-{}-{}",
         std::process::id(),
         rand::random::<u32>()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 fn command(dir: &std::path::Path) -> Command {
@@ -111,7 +134,7 @@ fn token_signs_with_the_secret_the_server_made_and_never_makes_one() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    std::fs::remove_dir_all(dir).ok();
+    drop(dir);
     std::fs::remove_dir_all(elsewhere).ok();
 }
 
@@ -232,7 +255,7 @@ fn serve_prints_a_working_curl_line_and_stops_gracefully_on_sigterm() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::fs::remove_dir_all(dir).ok();
+    drop(dir);
 }
 
 /// Starts `serve` in development mode; returns the child (which the caller waits for), its
@@ -314,7 +337,7 @@ fn sigint_and_sigterm_let_requests_in_flight_finish_then_exit_cleanly() {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        std::fs::remove_dir_all(dir).ok();
+        drop(dir);
     }
 }
 
@@ -380,5 +403,5 @@ fn facts_commands_record_remove_and_show_the_figures() {
         (&"1".into(), &1.into())
     );
     assert_eq!(shown["unlocked_titles"], "Grand Master");
-    std::fs::remove_dir_all(dir).ok();
+    drop(dir);
 }
