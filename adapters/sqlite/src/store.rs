@@ -99,16 +99,28 @@ fn scalar_fields() -> impl Iterator<Item = Field> {
 /// bucket's `above` plus a count inside its bucket, the second migration), the days and the titles
 /// as JSON arrays. All but the count come from the `user_figures` row the fourth migration's
 /// triggers keep; a user without facts has no row and gets the empty values.
+///
+/// The count inside the bucket starts from the bucket's nearer end: from its top when the rating
+/// lies in the upper half (the `10` is the migration's bucket width), otherwise as the bucket's
+/// `users` less the ratings at or below it. Both are exact, so the choice changes only how many
+/// index entries a read visits (a quarter of the bucket on average instead of half).
 const FIGURE_COLUMNS: &str = "\
     coalesce(f.followers, 0) AS followers, \
     coalesce(f.following, 0) AS following, \
     f.top_domain AS top_domain, \
     f.top_rating AS top_rating, \
-    coalesce((SELECT b.above FROM domain_rating_buckets b \
-              WHERE b.domain = f.top_domain AND b.bucket = f.top_bucket), 0) \
-    + (SELECT count(*) FROM domain_ratings o \
-       WHERE o.domain = f.top_domain AND o.bucket = f.top_bucket AND o.rating > f.top_rating) \
-      AS rated_higher, \
+    CASE \
+      WHEN f.top_rating IS NULL THEN 0 \
+      WHEN f.top_rating - f.top_bucket * 10 >= 5 \
+        THEN coalesce((SELECT b.above FROM domain_rating_buckets b \
+                       WHERE b.domain = f.top_domain AND b.bucket = f.top_bucket), 0) \
+             + (SELECT count(*) FROM domain_ratings o WHERE o.domain = f.top_domain \
+                AND o.bucket = f.top_bucket AND o.rating > f.top_rating) \
+      ELSE (SELECT b.above + b.users FROM domain_rating_buckets b \
+            WHERE b.domain = f.top_domain AND b.bucket = f.top_bucket) \
+           - (SELECT count(*) FROM domain_ratings o WHERE o.domain = f.top_domain \
+              AND o.bucket = f.top_bucket AND o.rating <= f.top_rating) \
+    END AS rated_higher, \
     coalesce(f.activity_days, '[]') AS activity_days, \
     coalesce(f.freeze_days, '[]') AS freeze_days, \
     coalesce(f.titles, '[]') AS titles";
