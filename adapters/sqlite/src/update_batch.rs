@@ -4,8 +4,8 @@
 //! writes ([`write_lists`]: new catalogue names, removed links, new links, telling whose links
 //! changed); then one `UPDATE … FROM` with a mask of the scalar fields each row writes, one read
 //! of the updated profiles, one commit. With sqlx each statement is a hand-off to the
-//! connection's worker thread, and SQLite has one writer, so a batch pays its hand-offs once for every update waiting
-//! instead of once each.
+//! connection's worker thread, and SQLite has one writer, so a batch pays its hand-offs once for
+//! every update waiting instead of once each.
 //!
 //! Each row keeps its own guard (`version = expected` when the update has one), so a batch
 //! changes no outcome: a row whose guard fails is simply not updated, and its job learns why by
