@@ -18,12 +18,6 @@ impl std::ops::Deref for TempDir {
     }
 }
 
-impl AsRef<std::path::Path> for TempDir {
-    fn as_ref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
 impl Drop for TempDir {
     fn drop(&mut self) {
         std::fs::remove_dir_all(&self.0).ok();
@@ -103,7 +97,7 @@ fn token_signs_with_the_secret_the_server_made_and_never_makes_one() {
     // From another working directory, with the same (absolute) database URL.
     let elsewhere = temp_dir();
     let out = command(&dir)
-        .current_dir(&elsewhere)
+        .current_dir(&*elsewhere)
         .args(["token", "--user", "demo", "--ttl", "15m"])
         .output()
         .unwrap();
@@ -134,8 +128,6 @@ fn token_signs_with_the_secret_the_server_made_and_never_makes_one() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    drop(dir);
-    std::fs::remove_dir_all(elsewhere).ok();
 }
 
 #[test]
@@ -255,7 +247,6 @@ fn serve_prints_a_working_curl_line_and_stops_gracefully_on_sigterm() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    drop(dir);
 }
 
 /// Starts `serve` in development mode; returns the child (which the caller waits for), its
@@ -337,7 +328,6 @@ fn sigint_and_sigterm_let_requests_in_flight_finish_then_exit_cleanly() {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        drop(dir);
     }
 }
 
@@ -403,5 +393,4 @@ fn facts_commands_record_remove_and_show_the_figures() {
         (&"1".into(), &1.into())
     );
     assert_eq!(shown["unlocked_titles"], "Grand Master");
-    drop(dir);
 }
