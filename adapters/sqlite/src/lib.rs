@@ -91,8 +91,8 @@ impl SqliteStore {
         // `temp_store = memory`: a statement that changes several rows inside the batch's
         // transaction keeps the pages it changes in a statement journal, to undo it alone; past
         // 64 KiB SQLite spills that journal to a temporary file (in `/var/tmp`), created, written
-        // and deleted per statement. In memory it costs no file and no system call: writes +6-15 %,
-        // peak RSS +2.5-3 MiB (`docs/benchmarks.md`).
+        // and deleted per statement. In memory it costs no file and no system call: writes +2-13 %,
+        // peak RSS +0.6-2.3 MiB (`docs/benchmarks.md`).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))
