@@ -80,7 +80,14 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(reader::BUSY_TIMEOUT)
-            .pragma("cache_size", PAGE_CACHE);
+            .pragma("cache_size", PAGE_CACHE)
+            // A statement that changes several rows inside a batch's transaction keeps the pages
+            // it changes in a statement journal, to undo it alone; past 64 KiB SQLite spills that
+            // journal to a temporary file (in `TMPDIR`, else `/var/tmp`), created, written and
+            // deleted per statement. In memory it costs no file and no system call: writes
+            // +2-13 %, peak RSS +0.6-2.3 MiB (`docs/benchmarks.md`). Only the writer uses these
+            // options; the readers set their own pragmas.
+            .pragma("temp_store", "memory");
         if let Some(dir) = options.get_filename().parent() {
             if !dir.as_os_str().is_empty() && !Path::new(dir).is_dir() {
                 return Err(sqlx::Error::Configuration(
@@ -88,15 +95,10 @@ impl SqliteStore {
                 ));
             }
         }
-        // `temp_store = memory`: a statement that changes several rows inside the batch's
-        // transaction keeps the pages it changes in a statement journal, to undo it alone; past
-        // 64 KiB SQLite spills that journal to a temporary file (in `/var/tmp`), created, written
-        // and deleted per statement. In memory it costs no file and no system call: writes +2-13 %,
-        // peak RSS +0.6-2.3 MiB (`docs/benchmarks.md`).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.clone().pragma("temp_store", "memory"))
+            .connect_with(options.clone())
             .await?;
         let keep = usize::try_from(readers).unwrap_or(usize::MAX);
         let path = options.get_filename().to_path_buf();
