@@ -8,10 +8,12 @@
 //! SQLite allows one writer at a time. Writes go through sqlx's pool of one connection, so they
 //! queue in the process instead of failing with `SQLITE_BUSY`, and concurrent updates share its
 //! statements ([`iam_batch`]). Reads use their own connections ([`reader`]: rusqlite's, run on
-//! the calling thread) and, in WAL mode, never wait for the writer. A read of a profile is one
+//! the calling thread) and, in WAL mode, never wait for the writer. A thread of its own copies the
+//! WAL back into the file ([`checkpoint`]), so the writer seldom does. A read of a profile is one
 //! statement (the row with its cached list entries, and its cached figure facts with the rank
 //! count), so it sees one state. The caches are kept by triggers (the migrations).
 
+mod checkpoint;
 mod facts;
 mod reader;
 mod store;
@@ -25,6 +27,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+use crate::checkpoint::Checkpointer;
 use crate::reader::Readers;
 
 /// Each connection's page cache: 512 KiB (`PRAGMA cache_size`, negative is KiB; SQLite's default
@@ -43,6 +46,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct SqliteStore {
     readers: Arc<Readers>,
     writer: SqlitePool,
+    /// Nudged each time the writing connection goes back to its pool.
+    checkpoints: Arc<Checkpointer>,
     /// The lane of updates ([`iam_batch`]): with sqlx, each statement is a hand-off to the
     /// connection's worker thread and back, and a batch pays it once for every update waiting at
     /// that moment.
@@ -54,6 +59,7 @@ impl std::fmt::Debug for SqliteStore {
         f.debug_struct("SqliteStore")
             .field("readers", &self.readers)
             .field("writer", &self.writer)
+            .field("checkpoints", &self.checkpoints)
             .finish_non_exhaustive()
     }
 }
@@ -95,18 +101,38 @@ impl SqliteStore {
                 ));
             }
         }
+        let checkpoints = Arc::new(Checkpointer::new(checkpoint::RESTART_MARK));
+        let nudge = Arc::downgrade(&checkpoints);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))
+            .after_release(move |conn, _| {
+                let checkpoints = nudge.upgrade();
+                Box::pin(async move {
+                    if let Some(checkpoints) = checkpoints {
+                        checkpoints.after_write(conn).await;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options.clone())
             .await?;
         let keep = usize::try_from(readers).unwrap_or(usize::MAX);
         let path = options.get_filename().to_path_buf();
-        let readers = Readers::open(path, PAGE_CACHE, keep)
+        let configuration = |e| sqlx::Error::Configuration(Box::new(e));
+        let conn = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(configuration)?;
+        checkpoints
+            .start(conn)
             .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
+        let readers = Readers::open(path, PAGE_CACHE, keep).map_err(configuration)?;
         Ok(Self {
             readers: Arc::new(readers),
             writer,
+            checkpoints,
             updates: Arc::new(iam_batch::update_lanes(1)),
         })
     }
@@ -119,9 +145,10 @@ impl SqliteStore {
         MIGRATOR.run(&self.writer).await
     }
 
-    /// Closes the writing connection and the idle reading ones.
+    /// Closes the writing connection, the checkpoint thread and the idle reading connections.
     pub async fn close(&self) {
         self.writer.close().await;
+        self.checkpoints.close();
         self.readers.close();
     }
 
@@ -188,6 +215,45 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(temp_store, 2, "2 is MEMORY");
         assert_eq!(cache_size.to_string(), PAGE_CACHE);
+    }
+
+    /// Each use of the writing connection nudges the checkpoint thread, which then runs; the
+    /// writer keeps SQLite's automatic checkpoint as the backstop ([`checkpoint`]).
+    #[tokio::test]
+    async fn the_writer_nudges_the_checkpoint_thread_and_keeps_its_backstop() {
+        let dir = std::env::temp_dir().join(format!("iam-sqlite-nudge-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("iam.db").display());
+        let store = SqliteStore::open(&url, 1).await.unwrap();
+        store.migrate().await.unwrap();
+        // The pool nudges in a task of its own when a connection comes back: wait without
+        // holding this (single) runtime thread.
+        let runs_reach = |n| {
+            let checkpoints = Arc::clone(&store.checkpoints);
+            async move {
+                for _ in 0..1000 {
+                    if checkpoints.runs() >= n {
+                        return true;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                false
+            }
+        };
+        let ran = runs_reach(1).await;
+        let before = store.checkpoints.runs();
+        let mut conn = store.writer.acquire().await.unwrap();
+        let backstop: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        let ran_again = runs_reach(before + 1).await;
+        store.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(ran, "the migration's writes were checkpointed");
+        assert!(ran_again, "a later use of the writer was too");
+        assert_eq!(backstop, 1000);
     }
 
     /// The reading connections open the file by name, so an in-memory database (one per
