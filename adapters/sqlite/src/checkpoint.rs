@@ -31,8 +31,9 @@
 //! A turn at 1,000 pages, where SQLite's own checkpoint mostly succeeds, cost list writes 4-11 %;
 //! at 2,000 or 4,000 pages nothing measurable.
 
-//! What is written, and when it is durable, does not change: `synchronous = NORMAL` syncs at
-//! checkpoints as before, and a checkpoint changes no row that a reader sees.
+//! What is written does not change, nor does any row a reader sees, and no commit becomes durable
+//! later than before: `synchronous = NORMAL` syncs the WAL at each checkpoint, which now comes
+//! sooner after a commit.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
