@@ -24,7 +24,7 @@
 //! with background checkpoints back to back that could happen at every commit (on a disk slower
 //! to sync than the writer's batches), so the WAL would grow for as long as the writes go on.
 //! Hence the writer's turn: when a background checkpoint finds the WAL at [`RESTART_MARK`] pages
-//! or more, the thread stops, and when the writing connection next goes back to its pool it
+//! or more, the thread pauses, and when the writing connection next goes back to its pool it
 //! checkpoints what is left with no other checkpoint of this process to meet
 //! ([`Checkpointer::after_write`]); the write after it starts the WAL over (unless a reader still
 //! reads pages of the old WAL: then the next turn tries again). Only then does the thread go on.
@@ -243,7 +243,7 @@ fn run(conn: &Connection, shared: &Shared) {
 }
 
 /// One `PASSIVE` checkpoint: the pages in the WAL, by SQLite's answer (-1 when another
-/// process held the checkpoint lock).
+/// connection held the checkpoint lock: the writer's automatic checkpoint, another process's).
 fn checkpoint(conn: &Connection) -> Result<i64, rusqlite::Error> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
 }
