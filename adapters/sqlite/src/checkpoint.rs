@@ -251,46 +251,16 @@ fn checkpoint(conn: &Connection) -> Result<i64, rusqlite::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
+    use crate::scratch::Scratch;
+    use std::path::Path;
 
-    /// A file in a temporary folder of its own, removed with the folder when dropped, so a test
-    /// that fails leaves nothing behind either.
-    struct Scratch(PathBuf);
-
-    impl std::ops::Deref for Scratch {
-        type Target = Path;
-        fn deref(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            if let Some(dir) = self.0.parent() {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-        }
-    }
-
-    /// A WAL-mode file with a table `t`, in a new temporary folder, and its writing connection,
-    /// whose own automatic checkpoint is off: only the background thread checkpoints.
+    /// A WAL-mode file with a table `t`, and its writing connection, whose own automatic
+    /// checkpoint is off: only the background thread checkpoints.
     fn file(name: &str) -> (Scratch, Connection) {
-        let dir = std::env::temp_dir().join(format!(
-            "iam-checkpoint-{name}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = Scratch(dir.join("t.db"));
-        let writer = Connection::open(&*path).unwrap();
-        writer.pragma_update(None, "journal_mode", "wal").unwrap();
-        writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
-        writer
-            .execute_batch("CREATE TABLE t (v BLOB NOT NULL)")
-            .unwrap();
-        (path, writer)
+        Scratch::wal(
+            &format!("checkpoint-{name}"),
+            "PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (v BLOB NOT NULL);",
+        )
     }
 
     /// `n` commits of one 4 KiB value each: at least one new page per commit.

@@ -16,6 +16,8 @@
 mod checkpoint;
 mod facts;
 mod reader;
+#[cfg(test)]
+mod scratch;
 mod store;
 mod update_batch;
 

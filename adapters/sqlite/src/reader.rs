@@ -161,24 +161,16 @@ impl Readers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::Scratch;
     use std::time::Instant;
 
-    /// A WAL-mode file with one row in a table `t`, in a new temporary folder.
-    fn file(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "iam-reader-{name}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("t.db");
-        let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "journal_mode", "wal").unwrap();
-        conn.execute_batch("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (7);")
-            .unwrap();
-        path
+    /// A WAL-mode file with one row in a table `t`.
+    fn file(name: &str) -> Scratch {
+        Scratch::wal(
+            &format!("reader-{name}"),
+            "CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (7);",
+        )
+        .0
     }
 
     fn count(conn: &Connection) -> Result<i64, rusqlite::Error> {
@@ -192,8 +184,8 @@ mod tests {
     #[test]
     fn a_read_sees_the_last_commit_and_never_waits_for_the_writer() {
         let path = file("commit");
-        let readers = Readers::open(path.clone(), "-512", 1).unwrap();
-        let writer = Connection::open(&path).unwrap();
+        let readers = Readers::open(path.to_path_buf(), "-512", 1).unwrap();
+        let writer = Connection::open(&*path).unwrap();
         writer
             .execute_batch("BEGIN IMMEDIATE; UPDATE t SET v = 8;")
             .unwrap();
@@ -205,7 +197,6 @@ mod tests {
         writer.execute("UPDATE t SET v = 9", []).unwrap();
         assert_eq!(readers.read(count).unwrap(), 9);
         assert_eq!(readers.usage(), (1, 1), "one connection served every read");
-        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     /// Busy, locked and cannot-open failures (extended codes included) mean "not now", as on
@@ -232,7 +223,7 @@ mod tests {
     #[test]
     fn idle_connections_are_bounded_and_close_ends_reads() {
         let path = file("keep");
-        let readers = Readers::open(path.clone(), "-512", 1).unwrap();
+        let readers = Readers::open(path.to_path_buf(), "-512", 1).unwrap();
         let first = readers.take().unwrap();
         let second = readers.take().unwrap();
         assert_eq!(readers.usage(), (2, 0));
@@ -243,6 +234,5 @@ mod tests {
         readers.close();
         assert_eq!(readers.usage(), (0, 0));
         assert!(matches!(readers.read(count), Err(ReadError::Closed)));
-        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }
