@@ -30,7 +30,7 @@
 //! reads pages of the old WAL: then the next turn tries again). Only then does the thread go on.
 //! A turn at 1,000 pages, where SQLite's own checkpoint mostly succeeds, cost list writes 4-11 %;
 //! at 2,000 or 4,000 pages nothing measurable.
-
+//!
 //! What is written does not change, nor does any row a reader sees, and no commit becomes durable
 //! later than before: `synchronous = NORMAL` syncs the WAL at each checkpoint, which now comes
 //! sooner after a commit.

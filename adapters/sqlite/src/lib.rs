@@ -121,15 +121,12 @@ impl SqliteStore {
             .await?;
         let keep = usize::try_from(readers).unwrap_or(usize::MAX);
         let path = options.get_filename().to_path_buf();
-        let configuration = |e| sqlx::Error::Configuration(Box::new(e));
         let conn = rusqlite::Connection::open_with_flags(
             &path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(configuration)?;
-        checkpoints
-            .start(conn)
-            .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
+        checkpoints.start(conn).map_err(configuration)?;
         let readers = Readers::open(path, PAGE_CACHE, keep).map_err(configuration)?;
         Ok(Self {
             readers: Arc::new(readers),
@@ -163,6 +160,11 @@ impl SqliteStore {
     }
 }
 
+/// A failure to open the store's own connections or thread, as sqlx's error.
+fn configuration(e: impl std::error::Error + Send + Sync + 'static) -> sqlx::Error {
+    sqlx::Error::Configuration(Box::new(e))
+}
+
 /// True when `url` names an in-memory database (`sqlite::memory:`, or `mode=memory`).
 fn is_in_memory(url: &str) -> bool {
     let rest = url
@@ -176,6 +178,7 @@ fn is_in_memory(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch::Scratch;
 
     #[test]
     fn in_memory_urls_are_told_apart_from_files() {
@@ -195,14 +198,19 @@ mod tests {
         }
     }
 
+    /// A store on a new file, which goes with its folder when the first is dropped.
+    async fn store(name: &str) -> (Scratch, SqliteStore) {
+        let (file, _) = Scratch::wal(name, "");
+        let url = format!("sqlite://{}", file.display());
+        let store = SqliteStore::open(&url, 1).await.unwrap();
+        (file, store)
+    }
+
     /// The writing connection keeps its statement journals in memory (the reason in
     /// [`SqliteStore::open`]), and the page cache of every connection.
     #[tokio::test]
     async fn the_writer_keeps_temporary_data_in_memory() {
-        let dir = std::env::temp_dir().join(format!("iam-sqlite-pragmas-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}", dir.join("iam.db").display());
-        let store = SqliteStore::open(&url, 1).await.unwrap();
+        let (_file, store) = store("pragmas").await;
         let mut conn = store.writer.acquire().await.unwrap();
         let temp_store: i64 = sqlx::query_scalar("PRAGMA temp_store")
             .fetch_one(&mut *conn)
@@ -214,7 +222,6 @@ mod tests {
             .unwrap();
         drop(conn);
         store.close().await;
-        std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(temp_store, 2, "2 is MEMORY");
         assert_eq!(cache_size.to_string(), PAGE_CACHE);
     }
@@ -223,10 +230,7 @@ mod tests {
     /// writer keeps SQLite's automatic checkpoint as the backstop ([`checkpoint`]).
     #[tokio::test]
     async fn the_writer_nudges_the_checkpoint_thread_and_keeps_its_backstop() {
-        let dir = std::env::temp_dir().join(format!("iam-sqlite-nudge-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}", dir.join("iam.db").display());
-        let store = SqliteStore::open(&url, 1).await.unwrap();
+        let (_file, store) = store("nudge").await;
         store.migrate().await.unwrap();
         // The pool nudges in a task of its own when a connection comes back: wait without
         // holding this (single) runtime thread.
@@ -252,7 +256,6 @@ mod tests {
         drop(conn);
         let ran_again = runs_reach(before + 1).await;
         store.close().await;
-        std::fs::remove_dir_all(&dir).unwrap();
         assert!(ran, "the migration's writes were checkpointed");
         assert!(ran_again, "a later use of the writer was too");
         assert_eq!(backstop, 1000);
