@@ -270,3 +270,109 @@ async fn the_figures_migration_fills_the_rows_from_stored_facts() {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
+
+/// Two users' details, catalogue entries and links in each of the four link tables, as raw rows.
+const RAW_LINKS: &str = "\
+    INSERT INTO user_details (user_id, version, user_type) VALUES ('a', 1, 'd'), ('b', 1, 'd');
+    INSERT INTO developer_skills (name, name_key) VALUES ('Rust', 'rust'), ('Go', 'go');
+    INSERT INTO investment_interests (name, name_key) VALUES ('AI', 'ai');
+    INSERT INTO tags (name, name_key) VALUES ('web', 'web');
+    INSERT INTO user_skills (user_id, position, entry_id) VALUES ('a', 0, 1), ('a', 1, 2), ('b', 0, 2);
+    INSERT INTO user_technical_interests (user_id, position, entry_id) VALUES ('b', 0, 1);
+    INSERT INTO user_investment_interests (user_id, position, entry_id) VALUES ('a', 0, 1);
+    INSERT INTO user_focus_areas (user_id, position, entry_id) VALUES ('a', 0, 1), ('b', 0, 1);";
+
+/// The sixth migration rebuilds the link tables as `WITHOUT ROWID` tables and keeps what they
+/// hold: the links stored before it and the cached entries; and the triggers it creates again
+/// still keep the cache when links are written and catalogue entries renamed after it.
+#[tokio::test]
+async fn the_link_tables_migration_keeps_the_links_and_the_cache_triggers() {
+    use sqlx::{Connection, Executor};
+
+    const LINK_TABLES: [&str; 4] = [
+        "user_skills",
+        "user_investment_interests",
+        "user_technical_interests",
+        "user_focus_areas",
+    ];
+    async fn links(conn: &mut sqlx::SqliteConnection) -> Vec<String> {
+        let mut all = Vec::new();
+        for table in LINK_TABLES {
+            let sql = format!(
+                "SELECT json_group_array(json_array(user_id, position, entry_id)) \
+                 FROM (SELECT * FROM {table} ORDER BY user_id, position)"
+            );
+            all.push(
+                sqlx::query_scalar(&sql)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap(),
+            );
+        }
+        all
+    }
+    async fn cached(conn: &mut sqlx::SqliteConnection) -> Vec<String> {
+        sqlx::query_scalar("SELECT list_entries FROM user_details ORDER BY user_id")
+            .fetch_all(conn)
+            .await
+            .unwrap()
+    }
+
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let name = format!("iam-links-migration-{}-{nanos}.db", std::process::id());
+    let path = std::env::temp_dir().join(name);
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let migrations: Vec<_> = iam_sqlite::MIGRATOR.iter().collect();
+    let rebuild = migrations
+        .iter()
+        .position(|m| m.description.contains("without rowid"))
+        .expect("the link tables migration");
+    for m in &migrations[..rebuild] {
+        conn.execute(&*m.sql).await.unwrap();
+    }
+    conn.execute(RAW_LINKS).await.unwrap();
+    assert_eq!(cache_misses(&url).await, 0, "before the migration");
+    let (links_before, cached_before) = (links(&mut conn).await, cached(&mut conn).await);
+    assert!(cached_before[0].contains("\"Go\""), "{cached_before:?}");
+
+    conn.execute(&*migrations[rebuild].sql).await.unwrap();
+    assert_eq!(links(&mut conn).await, links_before);
+    assert_eq!(cached(&mut conn).await, cached_before);
+    for table in LINK_TABLES {
+        let sql: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = ?1")
+            .bind(table)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert!(sql.ends_with("WITHOUT ROWID"), "{sql}");
+    }
+
+    for edit in [
+        "UPDATE developer_skills SET name = 'RUST' WHERE name_key = 'rust'",
+        "UPDATE tags SET description = 'The web' WHERE name_key = 'web'",
+        "INSERT INTO user_skills (user_id, position, entry_id) VALUES ('b', 1, 1)",
+        "UPDATE user_skills SET entry_id = 1 WHERE user_id = 'a' AND position = 1",
+        "DELETE FROM user_focus_areas WHERE user_id = 'b'",
+        "DELETE FROM user_details WHERE user_id = 'a'",
+    ] {
+        conn.execute(edit).await.unwrap();
+        assert_eq!(cache_misses(&url).await, 0, "after {edit}");
+    }
+    assert_eq!(
+        cached(&mut conn).await,
+        [r#"[[[0,2,"Go",null],[1,1,"RUST",null]],[],[[0,1,"RUST",null]],[]]"#]
+    );
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM user_skills WHERE user_id = 'a'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the links of deleted details cascade");
+    conn.close().await.unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
