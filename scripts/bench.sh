@@ -51,9 +51,9 @@ psql_admin "ALTER DATABASE $db SET synchronous_commit = off" >/dev/null
 psql_admin "ALTER DATABASE $db RESET synchronous_commit" >/dev/null
 psql -d "$db" -qc "VACUUM ANALYZE" >/dev/null
 "$seeder" --database-url "sqlite://$work/iam.db" --users "$users" --secret "$secret" --tokens "$work/tokens-sqlite" --concurrency 4
-# The seeding's writes reach the disk before anything is measured: otherwise the kernel writes
+# The seeding's writes reach the disk before anything is measured: otherwise the kernel may write
 # them back during the first lines (the SQLite file alone is ~280 MB at 100,000 users), and every
-# commit's sync waits behind that (p99 of 120 and 540 ms on PostgreSQL's lines in one such run).
+# commit's sync waits behind that.
 psql -d "$db" -qc "CHECKPOINT" >/dev/null
 sync
 
