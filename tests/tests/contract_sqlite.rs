@@ -236,39 +236,64 @@ async fn the_figure_rows_follow_fact_edits_made_around_the_service() {
     store.cleanup().await;
 }
 
-/// The fourth migration fills `user_figures` from the facts already stored when it runs.
-#[tokio::test]
-async fn the_figures_migration_fills_the_rows_from_stored_facts() {
+/// A scratch file with the migrations before the one whose description contains `name` applied:
+/// its connection, its URL, and that migration. [`remove_scratch`] deletes it.
+async fn migrated_up_to(
+    name: &str,
+) -> (
+    sqlx::SqliteConnection,
+    String,
+    &'static sqlx::migrate::Migration,
+) {
     use sqlx::{Connection, Executor};
 
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let name = format!("iam-figures-migration-{}-{nanos}.db", std::process::id());
-    let path = std::env::temp_dir().join(name);
+    let name_of_file = format!("iam-migration-{}-{nanos}.db", std::process::id());
+    let path = std::env::temp_dir().join(name_of_file);
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let migrations: Vec<_> = iam_sqlite::MIGRATOR.iter().collect();
-    let figures = migrations
+    let next = migrations
         .iter()
-        .position(|m| m.description.contains("user figures"))
-        .expect("the user_figures migration");
-    for m in &migrations[..figures] {
+        .position(|m| m.description.contains(name))
+        .unwrap_or_else(|| panic!("no migration named {name}"));
+    for m in &migrations[..next] {
         conn.execute(&*m.sql).await.unwrap();
     }
+    (conn, url, migrations[next])
+}
+
+/// Closes `conn` and deletes the scratch file at `url` ([`migrated_up_to`]) with its WAL files.
+async fn remove_scratch(conn: sqlx::SqliteConnection, url: &str) {
+    use sqlx::Connection;
+
+    conn.close().await.unwrap();
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_end_matches("?mode=rwc");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+    }
+}
+
+/// The fourth migration fills `user_figures` from the facts already stored when it runs.
+#[tokio::test]
+async fn the_figures_migration_fills_the_rows_from_stored_facts() {
+    use sqlx::Executor;
+
+    let (mut conn, url, figures) = migrated_up_to("user figures").await;
     conn.execute(RAW_FACTS).await.unwrap();
-    conn.execute(&*migrations[figures].sql).await.unwrap();
+    conn.execute(&*figures.sql).await.unwrap();
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM user_figures")
         .fetch_one(&mut conn)
         .await
         .unwrap();
     assert_eq!(rows, 3, "one row per user with facts");
     assert_eq!(figure_misses(&mut conn).await, 0);
-    conn.close().await.unwrap();
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    remove_scratch(conn, &url).await;
 }
 
 /// Two users' details, catalogue entries and links in each of the four link tables, as raw rows.
@@ -287,7 +312,7 @@ const RAW_LINKS: &str = "\
 /// still keep the cache when links are written and catalogue entries renamed after it.
 #[tokio::test]
 async fn the_link_tables_migration_keeps_the_links_and_the_cache_triggers() {
-    use sqlx::{Connection, Executor};
+    use sqlx::Executor;
 
     const LINK_TABLES: [&str; 4] = [
         "user_skills",
@@ -318,28 +343,13 @@ async fn the_link_tables_migration_keeps_the_links_and_the_cache_triggers() {
             .unwrap()
     }
 
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let name = format!("iam-links-migration-{}-{nanos}.db", std::process::id());
-    let path = std::env::temp_dir().join(name);
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    let migrations: Vec<_> = iam_sqlite::MIGRATOR.iter().collect();
-    let rebuild = migrations
-        .iter()
-        .position(|m| m.description.contains("without rowid"))
-        .expect("the link tables migration");
-    for m in &migrations[..rebuild] {
-        conn.execute(&*m.sql).await.unwrap();
-    }
+    let (mut conn, url, rebuild) = migrated_up_to("without rowid").await;
     conn.execute(RAW_LINKS).await.unwrap();
     assert_eq!(cache_misses(&url).await, 0, "before the migration");
     let (links_before, cached_before) = (links(&mut conn).await, cached(&mut conn).await);
     assert!(cached_before[0].contains("\"Go\""), "{cached_before:?}");
 
-    conn.execute(&*migrations[rebuild].sql).await.unwrap();
+    conn.execute(&*rebuild.sql).await.unwrap();
     assert_eq!(links(&mut conn).await, links_before);
     assert_eq!(cached(&mut conn).await, cached_before);
     for table in LINK_TABLES {
@@ -371,8 +381,5 @@ async fn the_link_tables_migration_keeps_the_links_and_the_cache_triggers() {
         .await
         .unwrap();
     assert_eq!(left, 0, "the links of deleted details cascade");
-    conn.close().await.unwrap();
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    remove_scratch(conn, &url).await;
 }
