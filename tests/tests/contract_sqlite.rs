@@ -1,23 +1,32 @@
 //! The repository contract on SQLite: a fresh file per test.
 iam_tests::contract_suite!(iam_tests::stores::sqlite);
 
+/// The link tables with their catalogues, in the order of `list_entries` (`List::ALL`).
+const LINK_TABLES: [(&str, &str); 4] = [
+    ("user_skills", "developer_skills"),
+    ("user_investment_interests", "investment_interests"),
+    ("user_technical_interests", "developer_skills"),
+    ("user_focus_areas", "tags"),
+];
+
 /// How many rows' cached list entries (`list_entries`, kept by triggers) differ from what the
 /// link tables and catalogues say, computed here without the cache.
 async fn cache_misses(url: &str) -> i64 {
     use sqlx::Connection;
-    let list = |link: &str, catalogue: &str| {
-        format!(
-            "json((SELECT json_group_array(json_array(l.position, c.id, c.name, c.description)) \
-                   FROM {link} l JOIN {catalogue} c ON c.id = l.entry_id \
-                   WHERE l.user_id = d.user_id))"
-        )
-    };
+    let lists: Vec<String> = LINK_TABLES
+        .iter()
+        .map(|(link, catalogue)| {
+            format!(
+                "json((SELECT json_group_array(\
+                                json_array(l.position, c.id, c.name, c.description)) \
+                       FROM {link} l JOIN {catalogue} c ON c.id = l.entry_id \
+                       WHERE l.user_id = d.user_id))"
+            )
+        })
+        .collect();
     let sql = format!(
-        "SELECT count(*) FROM user_details d WHERE d.list_entries <> json_array({}, {}, {}, {})",
-        list("user_skills", "developer_skills"),
-        list("user_investment_interests", "investment_interests"),
-        list("user_technical_interests", "developer_skills"),
-        list("user_focus_areas", "tags"),
+        "SELECT count(*) FROM user_details d WHERE d.list_entries <> json_array({})",
+        lists.join(", ")
     );
     let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
     let count = sqlx::query_scalar(&sql).fetch_one(&mut conn).await.unwrap();
@@ -302,7 +311,8 @@ const RAW_LINKS: &str = "\
     INSERT INTO developer_skills (name, name_key) VALUES ('Rust', 'rust'), ('Go', 'go');
     INSERT INTO investment_interests (name, name_key) VALUES ('AI', 'ai');
     INSERT INTO tags (name, name_key) VALUES ('web', 'web');
-    INSERT INTO user_skills (user_id, position, entry_id) VALUES ('a', 0, 1), ('a', 1, 2), ('b', 0, 2);
+    INSERT INTO user_skills (user_id, position, entry_id)
+        VALUES ('a', 0, 1), ('a', 1, 2), ('b', 0, 2);
     INSERT INTO user_technical_interests (user_id, position, entry_id) VALUES ('b', 0, 1);
     INSERT INTO user_investment_interests (user_id, position, entry_id) VALUES ('a', 0, 1);
     INSERT INTO user_focus_areas (user_id, position, entry_id) VALUES ('a', 0, 1), ('b', 0, 1);";
@@ -314,15 +324,9 @@ const RAW_LINKS: &str = "\
 async fn the_link_tables_migration_keeps_the_links_and_the_cache_triggers() {
     use sqlx::Executor;
 
-    const LINK_TABLES: [&str; 4] = [
-        "user_skills",
-        "user_investment_interests",
-        "user_technical_interests",
-        "user_focus_areas",
-    ];
     async fn links(conn: &mut sqlx::SqliteConnection) -> Vec<String> {
         let mut all = Vec::new();
-        for table in LINK_TABLES {
+        for (table, _) in LINK_TABLES {
             let sql = format!(
                 "SELECT json_group_array(json_array(user_id, position, entry_id)) \
                  FROM (SELECT * FROM {table} ORDER BY user_id, position)"
@@ -352,7 +356,7 @@ async fn the_link_tables_migration_keeps_the_links_and_the_cache_triggers() {
     conn.execute(&*rebuild.sql).await.unwrap();
     assert_eq!(links(&mut conn).await, links_before);
     assert_eq!(cached(&mut conn).await, cached_before);
-    for table in LINK_TABLES {
+    for (table, _) in LINK_TABLES {
         let sql: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = ?1")
             .bind(table)
             .fetch_one(&mut conn)
