@@ -62,6 +62,8 @@ sync
 # of a 100,000-user SQLite file gone right after seeding, with 21 GB free), and the first line
 # would otherwise measure the disk. The lines measure the service over a warm file cache.
 pg_files=$PG_PRIVATE_DIR/data/base/$(psql_admin "SELECT oid FROM pg_database WHERE datname = '$db'")
+[ -d "$pg_files" ] || { echo "bench: no database folder at $pg_files" >&2; exit 1; }
+# A file PostgreSQL removes while it is being read is no error here: what is left is still read.
 warm() { find "$@" -type f -exec cat {} + >/dev/null 2>&1 || true; }
 
 # pgbench: PostgreSQL's own limit on the same table, over TCP, prepared statements. Prints tps.
