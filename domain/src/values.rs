@@ -371,7 +371,8 @@ impl DateOfBirth {
 
 impl fmt::Display for DateOfBirth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%d"))
+        // `NaiveDate` shows itself as `%Y-%m-%d`, without parsing a format string each time.
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
