@@ -21,6 +21,7 @@
 
 mod jwks;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -139,7 +140,9 @@ impl Default for ClaimRules {
 
 /// Verifies access tokens with the configured algorithm's key, a JWKS, or both.
 pub struct JwtVerifier {
-    key: Option<StaticKey>,
+    /// The configured key, with the checks of the tokens it signs (built once: they are the
+    /// same for every token).
+    key: Option<(StaticKey, Validation)>,
     jwks: Option<Arc<JwksCache>>,
     rules: ClaimRules,
 }
@@ -147,7 +150,7 @@ pub struct JwtVerifier {
 impl std::fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtVerifier")
-            .field("algorithm", &self.key.as_ref().map(|k| k.algorithm))
+            .field("algorithm", &self.key.as_ref().map(|(k, _)| k.algorithm))
             .field("key", &self.key.as_ref().map(|_| "[redacted]"))
             .field("jwks", &self.jwks.is_some())
             .field("rules", &self.rules)
@@ -158,24 +161,11 @@ impl std::fmt::Debug for JwtVerifier {
 impl JwtVerifier {
     /// A verifier with an optional key for one algorithm and an optional JWKS.
     pub fn new(key: Option<StaticKey>, jwks: Option<Arc<JwksCache>>, rules: ClaimRules) -> Self {
+        let key = key.map(|k| {
+            let validation = validation(&rules, k.algorithm);
+            (k, validation)
+        });
         Self { key, jwks, rules }
-    }
-
-    /// The signature, issuer and audience checks; the time claims are checked by
-    /// [`Self::times`], which also refuses them when they are not numbers.
-    fn validation(&self, algorithm: Algorithm) -> Validation {
-        let mut validation = Validation::new(algorithm);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.set_required_spec_claims::<&str>(&[]);
-        match &self.rules.audience {
-            Some(aud) => validation.set_audience(&[aud]),
-            None => validation.validate_aud = false,
-        }
-        if let Some(iss) = &self.rules.issuer {
-            validation.set_issuer(&[iss]);
-        }
-        validation
     }
 
     /// `exp` (required), `nbf` and `iat` (optional) must be JSON numbers, as PyJWT requires: a
@@ -221,6 +211,23 @@ impl JwtVerifier {
     }
 }
 
+/// The signature, issuer and audience checks of tokens signed with `algorithm`; the time claims
+/// are checked by [`JwtVerifier::times`], which also refuses them when they are not numbers.
+fn validation(rules: &ClaimRules, algorithm: Algorithm) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.set_required_spec_claims::<&str>(&[]);
+    match &rules.audience {
+        Some(aud) => validation.set_audience(&[aud]),
+        None => validation.validate_aud = false,
+    }
+    if let Some(iss) = &rules.issuer {
+        validation.set_issuer(&[iss]);
+    }
+    validation
+}
+
 fn rejection(kind: &ErrorKind) -> TokenRejection {
     match kind {
         ErrorKind::ExpiredSignature => TokenRejection::Expired,
@@ -237,17 +244,20 @@ fn rejection(kind: &ErrorKind) -> TokenRejection {
 impl TokenVerifier for JwtVerifier {
     async fn verify(&self, token: &str) -> Result<UserId, TokenRejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Malformed)?;
-        let key = match (&self.key, &self.jwks) {
-            (Some(own), _) if own.algorithm == header.alg => own.key.clone(),
+        let fetched;
+        let (key, validation) = match (&self.key, &self.jwks) {
+            (Some((own, checks)), _) if own.algorithm == header.alg => {
+                (&own.key, Cow::Borrowed(checks))
+            }
             (_, Some(jwks)) if !is_hmac(header.alg) => {
                 let kid = header.kid.as_deref().ok_or(TokenRejection::UnknownKey)?;
-                jwks.key(kid, header.alg).await?
+                fetched = jwks.key(kid, header.alg).await?;
+                (&fetched, Cow::Owned(validation(&self.rules, header.alg)))
             }
             _ => return Err(TokenRejection::Malformed),
         };
-        let data =
-            jsonwebtoken::decode::<Map<String, Value>>(token, &key, &self.validation(header.alg))
-                .map_err(|e| rejection(e.kind()))?;
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
+            .map_err(|e| rejection(e.kind()))?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()
