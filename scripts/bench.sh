@@ -66,10 +66,26 @@ pg_files=$PG_PRIVATE_DIR/data/base/$(psql_admin "SELECT oid FROM pg_database WHE
 # A file PostgreSQL removes while it is being read is no error here: what is left is still read.
 warm() { find "$@" -type f -exec cat {} + >/dev/null 2>&1 || true; }
 
-# pgbench: PostgreSQL's own limit on the same table, over TCP, prepared statements. Prints tps.
+# CPU time in clock ticks: the machine's busy time (user, nice, system, interrupts; not the time
+# the hypervisor took), and one process's (user and system).
+hz=$(getconf CLK_TCK)
+machine_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat; }
+process_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Microseconds of CPU per request: ticks, requests.
+per_request() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN{ if (n > 0) printf "%.0f", t / hz * 1e6 / n; else print "n/a" }'; }
+
+# pgbench: PostgreSQL's own limit on the same table, over TCP, prepared statements. Prints tps
+# and the machine's CPU per transaction in µs (pgbench's own included, as wrk's is in the lines).
 pgbench_tps() {
-  pgbench -h 127.0.0.1 -n -M prepared -c "$pg_clients" -j 2 -T "$seconds" -D users="$users" \
-    "$@" "$db" 2>/dev/null | awk '/^tps = /{print $3; exit}'
+  local before out
+  before=$(machine_ticks)
+  out=$(pgbench -h 127.0.0.1 -n -M prepared -c "$pg_clients" -j 2 -T "$seconds" -D users="$users" \
+    "$@" "$db" 2>/dev/null)
+  local used=$(($(machine_ticks) - before))
+  local tps count
+  tps=$(awk '/^tps = /{print $3; exit}' <<<"$out")
+  count=$(awk -F': ' '/^number of transactions actually processed/{print $2; exit}' <<<"$out")
+  echo "$tps $(per_request "$used" "${count%%/*}")"
 }
 
 start_server() {
@@ -93,15 +109,24 @@ stop_server() {
   server_pid=""
 }
 
-# wrk: prints "rps p50 p99 errors"
+# wrk: prints "rps p50 p99 errors machine-µs server-µs", the last two CPU per request: the
+# machine's (wrk's and PostgreSQL's included) and the server's own.
 run_wrk() {
-  local mode=$1 tokens=$2
-  BENCH_MODE=$mode BENCH_TOKENS=$tokens wrk -t2 -c"$connections" -d"${seconds}s" --latency \
+  local mode=$1 tokens=$2 machine_before server_before line
+  machine_before=$(machine_ticks)
+  server_before=$(process_ticks "$server_pid")
+  line=$(BENCH_MODE=$mode BENCH_TOKENS=$tokens wrk -t2 -c"$connections" -d"${seconds}s" --latency \
     -s scripts/bench/wrk.lua "http://127.0.0.1:$port" 2>&1 \
     | awk -v mode="$mode" '/^RESULT/{split($2,a,"=");split($3,b,"=");split($4,c,"=");split($5,d,"=");
-        print a[2], b[2], c[2], d[2]
+        split($6,n,"=");
+        print a[2], b[2], c[2], d[2], n[2]
         # The kinds of errors, which the table does not show.
-        if (d[2] > 0) print "bench: " mode ": " $5, $7, $8, $9 > "/dev/stderr"}'
+        if (d[2] > 0) print "bench: " mode ": " $5, $7, $8, $9 > "/dev/stderr"}')
+  local machine=$(($(machine_ticks) - machine_before))
+  local served=$(($(process_ticks "$server_pid") - server_before))
+  local rps p50 p99 errors requests
+  read -r rps p50 p99 errors requests <<<"$line"
+  echo "$rps $p50 $p99 $errors $(per_request "$machine" "$requests") $(per_request "$served" "$requests")"
 }
 
 # The lines, in order: wrk mode, the line's name, its pgbench anchor (select, update or mix).
@@ -142,29 +167,37 @@ dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo "+changes" || tru
 machine="$(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 stamp=$(date -u +%Y-%m-%dT%H:%MZ)
 
+# An anchor's cells: tps, four empty, its machine CPU per transaction, two empty.
+anchor_row() {
+  local tps us
+  read -r tps us <<<"${anchor[$1]}"
+  echo "$tps | | | | | $us | |"
+}
+
 rows=""
 for store in PostgreSQL SQLite; do
   peak=$(mib "${result[$store,peak]}")
   for mode in "${modes[@]}"; do
-    read -r rps p50 p99 errors <<<"${result[$store,$mode]}"
+    read -r rps p50 p99 errors machine_us server_us <<<"${result[$store,$mode]}"
     if [ "$store" = PostgreSQL ]; then
-      against="$(ratio "$rps" "${anchor[${anchor_of[$mode]}]}") x ${anchor_of[$mode]}"
+      read -r anchor_tps _ <<<"${anchor[${anchor_of[$mode]}]}"
+      against="$(ratio "$rps" "$anchor_tps") x ${anchor_of[$mode]}"
     else
       read -r pg_rps _ <<<"${result[PostgreSQL,$mode]}"
       against="$(ratio "$rps" "$pg_rps") x PostgreSQL's"
     fi
-    rows+="| $store | ${title[$mode]} | $rps | $p50 | $p99 | $errors | $peak | $against |"$'\n'
+    rows+="| $store | ${title[$mode]} | $rps | $p50 | $p99 | $errors | $peak | $machine_us | $server_us | $against |"$'\n'
   done
 done
 
 table=$(cat <<TABLE
 Run of $stamp, commit \`$commit$dirty\`, $machine; $users users, ${seconds}s per line, wrk $connections connections, pgbench $pg_clients clients (prepared, TCP).
 
-| store | measurement | req/s | p50 ms | p99 ms | errors | peak RSS MiB | ratio |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
-| PostgreSQL | pgbench select by key (anchor "select") | ${anchor[select]} | | | | | |
-| PostgreSQL | pgbench single-row update (anchor "update") | ${anchor[update]} | | | | | |
-| PostgreSQL | pgbench 90 % select, 10 % update (anchor "mix") | ${anchor[mix]} | | | | | |
+| store | measurement | req/s | p50 ms | p99 ms | errors | peak RSS MiB | machine CPU µs/req | server CPU µs/req | ratio |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| PostgreSQL | pgbench select by key (anchor "select") | $(anchor_row select) |
+| PostgreSQL | pgbench single-row update (anchor "update") | $(anchor_row update) |
+| PostgreSQL | pgbench 90 % select, 10 % update (anchor "mix") | $(anchor_row mix) |
 ${rows%$'\n'}
 TABLE
 )
