@@ -198,6 +198,6 @@ impl FigureFacts for PgStore {
             .await
             .map_err(error)?;
         conn.release();
-        figure_inputs(&row).map_err(error)
+        figure_inputs(&row, 0).map_err(error)
     }
 }

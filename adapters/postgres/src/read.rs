@@ -13,7 +13,7 @@ use iam_domain::{
 use iam_ports::{Cause, UnreadableRow};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::Row;
+use sqlx::{Column, Row};
 
 use crate::pool::Pool;
 
@@ -92,6 +92,46 @@ fn profile_select(source: &str, filter: &str) -> String {
     )
 }
 
+// The columns of a row are read by position, not by name: a lookup by name hashes the name, and
+// a profile has some thirty columns (`docs/benchmarks.md`). The positions follow the statements
+// above: the user, the version and the cached list entries, then the scalar fields in
+// declaration order ([`SCALAR_COLUMNS`]), then in a profile the figure columns
+// ([`FIGURES_AFTER_DETAILS`]). Debug builds check each name against its position ([`column`]), so
+// every test that reads a row holds the two to each other.
+
+/// The position of the `user_id` column in every row read here; `version` and `list_entries`
+/// follow it.
+const USER_ID: usize = 0;
+const VERSION: usize = 1;
+const LIST_ENTRIES: usize = 2;
+
+/// The position of each scalar field's column (by `Field as usize`); unused for the lists.
+static SCALAR_COLUMNS: LazyLock<[usize; Field::COUNT]> = LazyLock::new(|| {
+    let mut columns = [usize::MAX; Field::COUNT];
+    let scalars = Field::ALL.into_iter().filter(|f| !f.is_list());
+    for (i, field) in scalars.enumerate() {
+        columns[field as usize] = LIST_ENTRIES + 1 + i;
+    }
+    columns
+});
+
+/// The position of the first figure column in a profile row: after the details' columns.
+const FIGURES_AFTER_DETAILS: usize = LIST_ENTRIES + 1 + Field::COUNT - List::ALL.len();
+
+/// The value of the column at `index`, which must be the one named `name` (checked in debug
+/// builds).
+fn column<'r, T>(row: &'r PgRow, index: usize, name: &str) -> Result<T, sqlx::Error>
+where
+    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    debug_assert_eq!(
+        row.columns().get(index).map(|c| c.name()),
+        Some(name),
+        "column {index} of the row"
+    );
+    row.try_get(index)
+}
+
 /// The statement that rebuilds a user's cached list entries from the link tables.
 pub(crate) const REFRESH_LIST_ENTRIES: &str =
     "UPDATE user_details SET list_entries = user_list_entries($1) WHERE user_id = $1";
@@ -137,27 +177,28 @@ pub(crate) static SELECT_FIGURES: LazyLock<String> = LazyLock::new(|| {
 pub(crate) static SELECT_PROFILES_OF_UPDATED: LazyLock<String> =
     LazyLock::new(|| profile_select("u", "= ANY($1::text[])"));
 
-/// Decodes the figure inputs of a row holding [`FIGURE_COLUMNS`].
-pub(crate) fn figure_inputs(row: &PgRow) -> Result<FigureInputs, sqlx::Error> {
-    let top_domain: Option<String> = row.try_get("top_domain")?;
+/// Decodes the figure inputs of a row holding [`FIGURE_COLUMNS`] from its column `first` on: 0
+/// in [`SELECT_FIGURES`], [`FIGURES_AFTER_DETAILS`] in the profile statements.
+pub(crate) fn figure_inputs(row: &PgRow, first: usize) -> Result<FigureInputs, sqlx::Error> {
+    let top_domain: Option<String> = column(row, first + 2, "top_domain")?;
     let top = match top_domain {
         Some(domain) => Some(TopRating {
             rating: DomainRating {
                 domain,
-                rating: row.try_get("top_rating")?,
+                rating: column(row, first + 3, "top_rating")?,
             },
-            rated_higher: count(row.try_get("top_higher")?),
+            rated_higher: count(column(row, first + 4, "top_higher")?),
         }),
         None => None,
     };
-    let titles: Vec<String> = row.try_get("titles")?;
-    let times: Vec<DateTime<Utc>> = row.try_get("title_times")?;
+    let titles: Vec<String> = column(row, first + 7, "titles")?;
+    let times: Vec<DateTime<Utc>> = column(row, first + 8, "title_times")?;
     Ok(FigureInputs {
-        followers: count(row.try_get("followers")?),
-        following: count(row.try_get("following")?),
+        followers: count(column(row, first, "followers")?),
+        following: count(column(row, first + 1, "following")?),
         top,
-        activity_days: row.try_get::<Vec<NaiveDate>, _>("activity_days")?,
-        freeze_days: row.try_get::<Vec<NaiveDate>, _>("freeze_days")?,
+        activity_days: column::<Vec<NaiveDate>>(row, first + 5, "activity_days")?,
+        freeze_days: column::<Vec<NaiveDate>>(row, first + 6, "freeze_days")?,
         titles: titles
             .into_iter()
             .zip(times)
@@ -178,7 +219,7 @@ pub(crate) fn profile(row: &PgRow) -> Result<StoredProfile, Cause> {
         return Err(Box::new(UnreadableRow(restored)));
     }
     let detail = restored.detail;
-    let facts = figure_inputs(row)?;
+    let facts = figure_inputs(row, FIGURES_AFTER_DETAILS)?;
     let mut entries = entries.into_iter();
     let mut next = || entries.next().unwrap_or_default();
     Ok(StoredProfile {
@@ -213,9 +254,9 @@ fn detail_select(filter: &str) -> String {
 /// lists' catalogue entries in list order; fields that cannot be read are named in
 /// [`Restored::unreadable`].
 pub(crate) fn detail(row: &PgRow) -> Result<(Restored, Vec<Vec<CatalogueEntry>>), Cause> {
-    let user_id = UserId::parse(row.try_get::<String, _>("user_id")?)?;
-    let version = Version::new(row.try_get("version")?);
-    let cached: Json<ListEntries> = row.try_get("list_entries")?;
+    let user_id = UserId::parse(column::<String>(row, USER_ID, "user_id")?)?;
+    let version = Version::new(column(row, VERSION, "version")?);
+    let cached: Json<ListEntries> = column(row, LIST_ENTRIES, "list_entries")?;
     let cached = cached.0;
     let entries: Vec<Vec<CatalogueEntry>> = vec![
         self::entries(cached.skills),
@@ -224,15 +265,14 @@ pub(crate) fn detail(row: &PgRow) -> Result<(Restored, Vec<Vec<CatalogueEntry>>)
         self::entries(cached.focus_area),
     ];
     let restored = UserDetail::restore(user_id, version, |field| -> Result<StoredValue, Cause> {
-        let column = field.name();
+        let (i, name) = (SCALAR_COLUMNS[field as usize], field.name());
         Ok(match field.kind() {
-            Kind::Text => StoredValue::Text(row.try_get(column)?),
+            Kind::Text => StoredValue::Text(column(row, i, name)?),
             Kind::Json => StoredValue::Json(
-                row.try_get::<Option<Json<serde_json::Value>>, _>(column)?
-                    .map(|j| j.0),
+                column::<Option<Json<serde_json::Value>>>(row, i, name)?.map(|j| j.0),
             ),
-            Kind::Bool => StoredValue::Bool(row.try_get(column)?),
-            Kind::Date => StoredValue::Date(row.try_get(column)?),
+            Kind::Bool => StoredValue::Bool(column(row, i, name)?),
+            Kind::Date => StoredValue::Date(column(row, i, name)?),
             Kind::Names => {
                 let i = List::ALL.iter().position(|l| l.field() == field);
                 let names = i.map(|i| &entries[i]).into_iter().flatten();
@@ -276,6 +316,6 @@ async fn rows_by_user(
 /// asked for that user.
 pub(crate) fn by_user(rows: Vec<PgRow>) -> Result<HashMap<String, Arc<PgRow>>, sqlx::Error> {
     rows.into_iter()
-        .map(|row| Ok((row.try_get::<String, _>("user_id")?, Arc::new(row))))
+        .map(|row| Ok((column::<String>(&row, USER_ID, "user_id")?, Arc::new(row))))
         .collect()
 }
