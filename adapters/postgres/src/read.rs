@@ -74,17 +74,7 @@ const FIGURES_JOIN: &str = "LEFT JOIN user_figures f ON f.user_id = d.user_id \
 /// users matching `filter` (on `d.user_id`): the row (with its cached list entries), the figure
 /// inputs and the top domain.
 fn profile_select(source: &str, filter: &str) -> String {
-    let mut columns = vec![
-        "d.user_id".to_owned(),
-        "d.version".to_owned(),
-        "d.list_entries".to_owned(),
-    ];
-    columns.extend(
-        Field::ALL
-            .into_iter()
-            .filter(|f| !f.is_list())
-            .map(|f| format!("d.{}", f.name())),
-    );
+    let mut columns: Vec<String> = detail_columns().map(|c| format!("d.{c}")).collect();
     columns.push(FIGURE_COLUMNS.to_owned());
     format!(
         "SELECT {} FROM {source} d {FIGURES_JOIN} WHERE d.user_id {filter}",
@@ -93,30 +83,42 @@ fn profile_select(source: &str, filter: &str) -> String {
 }
 
 // The columns of a row are read by position, not by name: a lookup by name hashes the name, and
-// a profile has some thirty columns (`docs/benchmarks.md`). The positions follow the statements
-// above: the user, the version and the cached list entries, then the scalar fields in
-// declaration order ([`SCALAR_COLUMNS`]), then in a profile the figure columns
-// ([`FIGURES_AFTER_DETAILS`]). Debug builds check each name against its position ([`column`]), so
-// every test that reads a row holds the two to each other.
+// a profile has some thirty columns (`docs/benchmarks.md`). Every statement here selects the
+// details' columns in the order of [`detail_columns`], and a profile the figure columns after
+// them ([`FIGURES_AFTER_DETAILS`]); the positions are taken from that one list. Debug builds also
+// check each name against its position ([`column`]), so every test that reads a row holds the
+// decoders to the statements.
 
-/// The position of the `user_id` column in every row read here; `version` and `list_entries`
-/// follow it.
+/// The details' columns, in the order every statement here selects them: the user, the version
+/// and the cached list entries ([`USER_ID`], [`VERSION`], [`LIST_ENTRIES`]), then the scalar
+/// fields in declaration order.
+fn detail_columns() -> impl Iterator<Item = &'static str> {
+    ["user_id", "version", "list_entries"].into_iter().chain(
+        Field::ALL
+            .into_iter()
+            .filter(|f| !f.is_list())
+            .map(Field::name),
+    )
+}
+
 const USER_ID: usize = 0;
 const VERSION: usize = 1;
 const LIST_ENTRIES: usize = 2;
 
-/// The position of each scalar field's column (by `Field as usize`); unused for the lists.
+/// The position of each scalar field's column in [`detail_columns`] (by `Field as usize`);
+/// unused for the lists.
 static SCALAR_COLUMNS: LazyLock<[usize; Field::COUNT]> = LazyLock::new(|| {
     let mut columns = [usize::MAX; Field::COUNT];
-    let scalars = Field::ALL.into_iter().filter(|f| !f.is_list());
-    for (i, field) in scalars.enumerate() {
-        columns[field as usize] = LIST_ENTRIES + 1 + i;
+    for (i, name) in detail_columns().enumerate() {
+        if let Some(field) = Field::from_name(name) {
+            columns[field as usize] = i;
+        }
     }
     columns
 });
 
 /// The position of the first figure column in a profile row: after the details' columns.
-const FIGURES_AFTER_DETAILS: usize = LIST_ENTRIES + 1 + Field::COUNT - List::ALL.len();
+static FIGURES_AFTER_DETAILS: LazyLock<usize> = LazyLock::new(|| detail_columns().count());
 
 /// The value of the column at `index`, which must be the one named `name` (checked in debug
 /// builds).
@@ -219,7 +221,7 @@ pub(crate) fn profile(row: &PgRow) -> Result<StoredProfile, Cause> {
         return Err(Box::new(UnreadableRow(restored)));
     }
     let detail = restored.detail;
-    let facts = figure_inputs(row, FIGURES_AFTER_DETAILS)?;
+    let facts = figure_inputs(row, *FIGURES_AFTER_DETAILS)?;
     let mut entries = entries.into_iter();
     let mut next = || entries.next().unwrap_or_default();
     Ok(StoredProfile {
@@ -239,13 +241,9 @@ pub(crate) static SELECT_DETAILS: LazyLock<String> =
 
 /// `SELECT` of the details alone of the users matching `filter` (on `user_id`).
 fn detail_select(filter: &str) -> String {
-    let columns: Vec<String> = Field::ALL
-        .into_iter()
-        .filter(|f| !f.is_list())
-        .map(|f| f.name().to_owned())
-        .collect();
+    let columns: Vec<&str> = detail_columns().collect();
     format!(
-        "SELECT user_id, version, list_entries, {} FROM user_details WHERE user_id {filter}",
+        "SELECT {} FROM user_details WHERE user_id {filter}",
         columns.join(", ")
     )
 }
