@@ -19,6 +19,7 @@
 //!
 //! [`issue_hs256`] signs a token the way SimpleJWT does, for the server's `token` command and tests.
 
+mod cache;
 mod jwks;
 
 use std::borrow::Cow;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cache::{Times, Verified, VerifiedTokens};
 use iam_domain::UserId;
 use iam_ports::{TokenRejection, TokenVerifier};
 use jsonwebtoken::errors::ErrorKind;
@@ -143,6 +145,8 @@ pub struct JwtVerifier {
     /// The configured key, with the checks of the tokens it signs (built once: they are the
     /// same for every token).
     key: Option<(StaticKey, Validation)>,
+    /// The tokens the configured key has verified (`cache.rs`); JWKS tokens are not kept.
+    verified: VerifiedTokens,
     jwks: Option<Arc<JwksCache>>,
     rules: ClaimRules,
 }
@@ -165,30 +169,32 @@ impl JwtVerifier {
             let validation = validation(&rules, k.algorithm);
             (k, validation)
         });
-        Self { key, jwks, rules }
+        Self {
+            key,
+            verified: VerifiedTokens::new(cache::CAPACITY),
+            jwks,
+            rules,
+        }
     }
 
-    /// `exp` (required), `nbf` and `iat` (optional) must be JSON numbers, as PyJWT requires: a
-    /// token whose time claim is a string or anything else is malformed, never unchecked. `exp`
-    /// must not have passed and `nbf` and `iat` not be ahead, each with the leeway.
-    fn times(&self, claims: &Map<String, Value>, now: f64) -> Result<(), TokenRejection> {
+    /// The time claims: `exp` (required), `nbf` and `iat` (optional) must be JSON numbers, as
+    /// PyJWT requires. A token whose time claim is a string or anything else is malformed, never
+    /// unchecked.
+    fn times(claims: &Map<String, Value>) -> Result<Times, TokenRejection> {
         let time = |name: &str| match claims.get(name) {
             None => Ok(None),
             Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(TokenRejection::Malformed),
             Some(_) => Err(TokenRejection::Malformed),
         };
-        let leeway = self.rules.leeway.as_secs_f64();
-        let exp = time("exp")?.ok_or(TokenRejection::Expired)?;
-        if exp <= now - leeway {
-            return Err(TokenRejection::Expired);
-        }
-        if time("nbf")?.is_some_and(|nbf| nbf > now + leeway) {
-            return Err(TokenRejection::NotYetValid);
-        }
-        if time("iat")?.is_some_and(|iat| iat > now + leeway) {
-            return Err(TokenRejection::NotYetValid);
-        }
-        Ok(())
+        let expires = time("exp")?.ok_or(TokenRejection::Expired)?;
+        let not_before = match (time("nbf")?, time("iat")?) {
+            (Some(nbf), Some(iat)) => Some(nbf.max(iat)),
+            (nbf, iat) => nbf.or(iat),
+        };
+        Ok(Times {
+            expires,
+            not_before,
+        })
     }
 
     fn user_id(&self, claims: &Map<String, Value>) -> Result<UserId, TokenRejection> {
@@ -240,30 +246,55 @@ fn rejection(kind: &ErrorKind) -> TokenRejection {
     }
 }
 
-#[async_trait]
-impl TokenVerifier for JwtVerifier {
-    async fn verify(&self, token: &str) -> Result<UserId, TokenRejection> {
+impl JwtVerifier {
+    /// Verifies `token` at `now` (seconds since the epoch).
+    async fn verify_at(&self, token: &str, now: f64) -> Result<UserId, TokenRejection> {
+        let leeway = self.rules.leeway.as_secs_f64();
+        let digest = self.key.is_some().then(|| cache::digest(token));
+        if let Some(answer) = digest.and_then(|d| self.verified.get(&d, now, leeway)) {
+            return answer;
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Malformed)?;
         let fetched;
-        let (key, validation) = match (&self.key, &self.jwks) {
+        let (key, validation, keep) = match (&self.key, &self.jwks) {
             (Some((own, checks)), _) if own.algorithm == header.alg => {
-                (&own.key, Cow::Borrowed(checks))
+                (&own.key, Cow::Borrowed(checks), digest)
             }
             (_, Some(jwks)) if !is_hmac(header.alg) => {
                 let kid = header.kid.as_deref().ok_or(TokenRejection::UnknownKey)?;
                 fetched = jwks.key(kid, header.alg).await?;
-                (&fetched, Cow::Owned(validation(&self.rules, header.alg)))
+                (
+                    &fetched,
+                    Cow::Owned(validation(&self.rules, header.alg)),
+                    None,
+                )
             }
             _ => return Err(TokenRejection::Malformed),
         };
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
             .map_err(|e| rejection(e.kind()))?;
+        let times = Self::times(&data.claims)?;
+        times.at(now, leeway)?;
+        let user = self.user_id(&data.claims)?;
+        if let Some(digest) = keep {
+            let verified = Verified {
+                user: user.clone(),
+                times,
+            };
+            self.verified.insert(digest, verified);
+        }
+        Ok(user)
+    }
+}
+
+#[async_trait]
+impl TokenVerifier for JwtVerifier {
+    async fn verify(&self, token: &str) -> Result<UserId, TokenRejection> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs_f64();
-        self.times(&data.claims, now)?;
-        self.user_id(&data.claims)
+        self.verify_at(token, now).await
     }
 }
 

@@ -319,3 +319,140 @@ async fn the_token_type_claim_is_configurable() {
     let access = sign(json!({"typ": "access", "exp": now() + 60, "user_id": 1}));
     assert!(v.verify(&access).await.is_ok());
 }
+
+// The cache of verified tokens (`cache.rs`): each invariant it states has a test here.
+
+fn at(v: &JwtVerifier, token: &str, now: i64) -> Result<UserId, TokenRejection> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(v.verify_at(token, now as f64))
+}
+
+#[test]
+fn a_kept_token_has_its_times_checked_again_on_every_use() {
+    let t = now();
+    let v = verifier(ClaimRules::default());
+    let token = sign(json!({"exp": t + 600, "iat": t, "nbf": t + 100, "user_id": 1}));
+    assert_eq!(at(&v, &token, t), Err(TokenRejection::NotYetValid));
+    assert_eq!(v.verified.len(), 0, "kept only once valid");
+    assert_eq!(at(&v, &token, t + 120).unwrap().as_str(), "1");
+    assert_eq!(v.verified.len(), 1);
+    // From the cache now: the same answers a first verification gives at each time.
+    assert_eq!(at(&v, &token, t + 120).unwrap().as_str(), "1");
+    assert_eq!(at(&v, &token, t), Err(TokenRejection::NotYetValid));
+    assert!(at(&v, &token, t + 100 - 30).is_ok(), "within the leeway");
+    assert!(at(&v, &token, t + 600 + 29).is_ok(), "within the leeway");
+    assert_eq!(at(&v, &token, t + 600 + 30), Err(TokenRejection::Expired));
+    assert_eq!(at(&v, &token, t + 100_000), Err(TokenRejection::Expired));
+    let issued_later = sign(json!({"exp": t + 600, "iat": t + 200, "user_id": 2}));
+    assert!(at(&v, &issued_later, t + 200).is_ok());
+    assert_eq!(at(&v, &issued_later, t), Err(TokenRejection::NotYetValid));
+}
+
+#[test]
+fn only_the_exact_token_that_was_verified_hits() {
+    use base64::Engine;
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let t = now();
+    let v = verifier(ClaimRules::default());
+    let token = sign(json!({"exp": t + 60, "user_id": 1}));
+    assert!(at(&v, &token, t).is_ok());
+    let (signed, signature) = token.rsplit_once('.').unwrap();
+    let (header, _) = signed.split_once('.').unwrap();
+    // Another user's claims under the kept token's signature.
+    let borrowed = format!(
+        "{header}.{}.{signature}",
+        b64(json!({"exp": t + 60, "user_id": 2}))
+    );
+    assert_eq!(at(&v, &borrowed, t), Err(TokenRejection::BadSignature));
+    // The kept token's claims under another token's signature.
+    let other = sign(json!({"exp": t + 61, "user_id": 1}));
+    let mixed = format!("{signed}.{}", other.rsplit_once('.').unwrap().1);
+    assert_eq!(at(&v, &mixed, t), Err(TokenRejection::BadSignature));
+    // The same claims signed with another secret.
+    let foreign = encode(
+        &Header::new(Algorithm::HS256),
+        &json!({"exp": t + 60, "user_id": 1}),
+        &EncodingKey::from_secret(b"another-secret"),
+    )
+    .unwrap();
+    assert_eq!(at(&v, &foreign, t), Err(TokenRejection::BadSignature));
+    assert_eq!(v.verified.len(), 1, "refusals are not kept");
+}
+
+#[test]
+fn refused_tokens_are_not_kept() {
+    let t = now();
+    let v = verifier(ClaimRules::default());
+    for claims in [
+        json!({"exp": t - 3600, "user_id": 1}),
+        json!({"exp": t + 60}),
+        json!({"exp": t + 60, "user_id": 1, "token_type": "refresh"}),
+        json!({"exp": (t + 60).to_string(), "user_id": 1}),
+    ] {
+        let token = sign(claims.clone());
+        assert!(at(&v, &token, t).is_err(), "{claims}");
+        assert!(at(&v, &token, t).is_err(), "{claims}, again");
+    }
+    assert!(at(&v, "not.a.token", t).is_err());
+    assert_eq!(v.verified.len(), 0);
+}
+
+#[test]
+fn the_cache_holds_at_most_its_capacity() {
+    let kept = cache::VerifiedTokens::new(3);
+    let verified = |user: &str| cache::Verified {
+        user: UserId::parse(user).unwrap(),
+        times: Times {
+            expires: f64::MAX,
+            not_before: None,
+        },
+    };
+    for i in 0..3u8 {
+        kept.insert([i; 32], verified("1"));
+    }
+    kept.insert([0; 32], verified("1"));
+    assert_eq!(kept.len(), 3, "a kept token again does not empty it");
+    kept.insert([9; 32], verified("9"));
+    assert_eq!(
+        kept.len(),
+        1,
+        "a new one into a full cache empties it first"
+    );
+    assert_eq!(
+        kept.get(&[9; 32], 0.0, 0.0),
+        Some(Ok(UserId::parse("9").unwrap()))
+    );
+    assert_eq!(kept.get(&[0; 32], 0.0, 0.0), None);
+}
+
+proptest::proptest! {
+    /// Whatever a token's time claims and whenever it is presented, a verifier that keeps tokens
+    /// answers as a fresh one does each time.
+    #[test]
+    fn a_kept_token_is_answered_as_a_fresh_verification_would(
+        exp in proptest::option::of(-200i64..200),
+        nbf in proptest::option::of(-200i64..200),
+        iat in proptest::option::of(-200i64..200),
+        user in proptest::option::of(0u8..3),
+        times in proptest::collection::vec(-300i64..300, 1..8),
+    ) {
+        let t = now();
+        let mut claims = Map::new();
+        for (name, offset) in [("exp", exp), ("nbf", nbf), ("iat", iat)] {
+            if let Some(offset) = offset {
+                claims.insert(name.into(), (t + offset).into());
+            }
+        }
+        if let Some(user) = user {
+            claims.insert("user_id".into(), user.into());
+        }
+        let token = sign(Value::Object(claims));
+        let kept = verifier(ClaimRules::default());
+        for offset in times {
+            let fresh = at(&verifier(ClaimRules::default()), &token, t + offset);
+            proptest::prop_assert_eq!(at(&kept, &token, t + offset), fresh);
+        }
+    }
+}
