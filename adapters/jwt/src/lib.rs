@@ -1,6 +1,6 @@
 //! # iam-jwt: access-token verification
 //!
-//! [`JwtVerifier`] implements the [`TokenVerifier`](iam_ports::TokenVerifier) port for what
+//! [`JwtVerifier`] implements the [`TokenVerifier`] port for what
 //! SimpleJWT can issue:
 //! - a [`StaticKey`] for the one algorithm SimpleJWT is configured with (`ALGORITHM`):
 //!   HS256/384/512 with the shared secret (`SIGNING_KEY`), or RS256/384/512, PS256/384/512,
@@ -16,6 +16,9 @@
 //! The algorithm in a token's header only chooses among the configured verifiers: `none`, an
 //! algorithm other than the configured one, or a key of the other kind (an RSA public key presented
 //! as an HMAC secret) never verify. Issuer, audience, claim names and leeway are configuration.
+//!
+//! A token the configured key has verified is kept (`cache.rs`), so that the same token presented
+//! again has only its time claims checked; JWKS tokens are verified in full every time.
 //!
 //! [`issue_hs256`] signs a token the way SimpleJWT does, for the server's `token` command and tests.
 
@@ -215,38 +218,7 @@ impl JwtVerifier {
         };
         UserId::parse(id).map_err(|_| TokenRejection::NoUserId)
     }
-}
 
-/// The signature, issuer and audience checks of tokens signed with `algorithm`; the time claims
-/// are checked by [`JwtVerifier::times`], which also refuses them when they are not numbers.
-fn validation(rules: &ClaimRules, algorithm: Algorithm) -> Validation {
-    let mut validation = Validation::new(algorithm);
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.set_required_spec_claims::<&str>(&[]);
-    match &rules.audience {
-        Some(aud) => validation.set_audience(&[aud]),
-        None => validation.validate_aud = false,
-    }
-    if let Some(iss) = &rules.issuer {
-        validation.set_issuer(&[iss]);
-    }
-    validation
-}
-
-fn rejection(kind: &ErrorKind) -> TokenRejection {
-    match kind {
-        ErrorKind::ExpiredSignature => TokenRejection::Expired,
-        ErrorKind::MissingRequiredClaim(_) => TokenRejection::Expired,
-        ErrorKind::ImmatureSignature => TokenRejection::NotYetValid,
-        ErrorKind::InvalidIssuer => TokenRejection::WrongIssuer,
-        ErrorKind::InvalidAudience => TokenRejection::WrongAudience,
-        ErrorKind::InvalidSignature => TokenRejection::BadSignature,
-        _ => TokenRejection::Malformed,
-    }
-}
-
-impl JwtVerifier {
     /// Verifies `token` at `now` (seconds since the epoch).
     async fn verify_at(&self, token: &str, now: f64) -> Result<UserId, TokenRejection> {
         let leeway = self.rules.leeway.as_secs_f64();
@@ -284,6 +256,36 @@ impl JwtVerifier {
             self.verified.insert(digest, verified);
         }
         Ok(user)
+    }
+}
+
+/// The signature, issuer and audience checks of tokens signed with `algorithm`; the time claims
+/// are read by [`JwtVerifier::times`], which refuses them when they are not numbers, and checked
+/// on every use, kept or not (`cache::Times::at`).
+fn validation(rules: &ClaimRules, algorithm: Algorithm) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.set_required_spec_claims::<&str>(&[]);
+    match &rules.audience {
+        Some(aud) => validation.set_audience(&[aud]),
+        None => validation.validate_aud = false,
+    }
+    if let Some(iss) = &rules.issuer {
+        validation.set_issuer(&[iss]);
+    }
+    validation
+}
+
+fn rejection(kind: &ErrorKind) -> TokenRejection {
+    match kind {
+        ErrorKind::ExpiredSignature => TokenRejection::Expired,
+        ErrorKind::MissingRequiredClaim(_) => TokenRejection::Expired,
+        ErrorKind::ImmatureSignature => TokenRejection::NotYetValid,
+        ErrorKind::InvalidIssuer => TokenRejection::WrongIssuer,
+        ErrorKind::InvalidAudience => TokenRejection::WrongAudience,
+        ErrorKind::InvalidSignature => TokenRejection::BadSignature,
+        _ => TokenRejection::Malformed,
     }
 }
 
