@@ -2,7 +2,7 @@
 //! the two base64 decodings and the JSON of its header and claims (about a fifth of the server's
 //! work per `GET /me/`, `docs/benchmarks.md`).
 //!
-//! Invariants, each held by a test in `tests.rs`:
+//! Invariants, held by the tests in `tests.rs` except where said:
 //! - **An answer from the cache is the answer a full verification would give now.** What a token
 //!   proves about its signature, issuer, audience, token type and user depends only on its bytes
 //!   and the configured key, which is fixed for the life of the process; only the time claims
@@ -12,7 +12,8 @@
 //!   second preimage of SHA-256. A token with a changed claim or a borrowed signature misses and
 //!   is verified in full.
 //! - **Only tokens the configured key verified are kept**: refusals are not, nor tokens verified
-//!   through a JWKS, whose keys can change while the process runs.
+//!   through a JWKS, whose keys can change while the process runs (the JWKS path passes no digest
+//!   to keep; no test holds this one, as the unit tests have no key server).
 //! - **Bounded**: at most `capacity` entries; an insert into a full cache first empties it. An
 //!   entry is a digest, a user id and two times: no token is kept, and a digest cannot be
 //!   presented as one.
@@ -26,9 +27,9 @@ use sha2::{Digest as _, Sha256};
 
 /// The most tokens the server keeps verified: about 1.5 MiB when full (16,384 hash buckets of
 /// 80 bytes, a digest, a user id and the times, plus the ids' text; the peak RSS of the bench's
-/// 100,000-user SQLite line rose 1.7 MiB with it). 14,336 is what 16,384 buckets hold, so the
-/// table never grows past them. Active users beyond it are verified in full more often; nothing
-/// else changes.
+/// 100,000-user SQLite line was 1.7 MiB higher with it than in the run before). 14,336 is what
+/// 16,384 buckets hold, so the table never grows past them. Active users beyond it are verified
+/// in full more often; nothing else changes.
 pub(crate) const CAPACITY: usize = 14_336;
 
 /// The SHA-256 of a whole token.
